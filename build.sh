@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+#
+# The one entry point of ngx_http_webhook_module.
+#
+#   ./build.sh            build build/ngx_http_webhook_module.so
+#   ./build.sh run        build, then start the quickstart demo on 127.0.0.1:8080
+#   ./build.sh test       build, then run the whole test suite (prove -r t/)
+#   ./build.sh bench      build, then run the benchmarks in bench/
+#
+#   NGINX_SRC=/path/to/nginx-x.y.z ./build.sh
+#                         build nginx from that tree plus the module
+#                         (binary at build/nginx, module beside it)
+#
+# As root, missing Debian packages are installed with apt; otherwise the
+# missing ones are named and the script stops.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD="$ROOT/build"
+MODULE=ngx_http_webhook_module
+SYSTEM_NGINX_SRC=/usr/share/nginx/src
+
+BUILD_PACKAGES=(nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev
+                libjansson-dev libhiredis-dev gcc make)
+TEST_PACKAGES=(redis-server curl perl)
+
+# Debian's own compiler flags for nginx 1.22.1 (nginx -V), so the module
+# is built the way the binary that loads it was.
+CC_OPT="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security"
+CC_OPT="$CC_OPT -fPIC -Wdate-time -D_FORTIFY_SOURCE=2"
+LD_OPT="-Wl,-z,relro -Wl,-z,now -fPIC"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+
+ensure_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null \
+             | grep -q 'install ok installed'
+        then
+            missing+=("$pkg")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing packages: ${missing[*]}
+run as root, or: sudo apt-get install ${missing[*]}"
+    fi
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+
+# Configure only when something configure reads changed: the module's
+# `config` (it lists the sources), the flags, or the nginx tree.
+configure_stamp() {
+    {
+        cat "$ROOT/config"
+        echo "$1" "$CC_OPT" "$LD_OPT"
+        cat "$1/conf_flags" 2>/dev/null || true
+    } | sha256sum | cut -d' ' -f1
+}
+
+
+build_against_system_nginx() {
+    local src="$BUILD/nginx-src" stamp
+    stamp=$(configure_stamp "$SYSTEM_NGINX_SRC")
+
+    if [ ! -f "$src/objs/Makefile" ] \
+       || [ "$(cat "$src/.webhook-configure" 2>/dev/null)" != "$stamp" ]
+    then
+        log "configuring against $SYSTEM_NGINX_SRC (copied to build/)"
+        rm -rf "$src"
+        mkdir -p "$BUILD"
+        cp -a "$SYSTEM_NGINX_SRC" "$src"
+        (
+            cd "$src"
+            # shellcheck disable=SC1091
+            . ./conf_flags
+            ./configure "${NGX_CONF_FLAGS[@]}" \
+                --with-cc-opt="$CC_OPT" --with-ld-opt="$LD_OPT" \
+                --add-dynamic-module="$ROOT" > "$BUILD/configure.log" 2>&1 \
+                || { tail -30 "$BUILD/configure.log" >&2; exit 1; }
+        )
+        echo "$stamp" > "$src/.webhook-configure"
+    fi
+
+    log "compiling $MODULE.so"
+    make -s -C "$src" -f objs/Makefile modules -j"$(nproc)" \
+        >"$BUILD/make.log" 2>&1 || { cat "$BUILD/make.log" >&2; exit 1; }
+    install_module "$src"
+}
+
+
+# A new file, renamed over the old one: overwriting a loaded .so in place
+# crashes the nginx workers that have it mapped.
+install_module() {
+    cp "$1/objs/$MODULE.so" "$BUILD/.$MODULE.so.new"
+    mv -f "$BUILD/.$MODULE.so.new" "$BUILD/$MODULE.so"
+}
+
+
+build_with_nginx_source() {
+    local tree src stamp
+    tree=$(cd "$NGINX_SRC" && pwd)
+    [ -x "$tree/configure" ] || [ -x "$tree/auto/configure" ] \
+        || die "NGINX_SRC=$NGINX_SRC is not an nginx source tree"
+    src="$BUILD/nginx-custom"
+    stamp=$(configure_stamp "$tree")
+
+    if [ ! -f "$src/objs/Makefile" ] \
+       || [ "$(cat "$src/.webhook-configure" 2>/dev/null)" != "$stamp" ]
+    then
+        log "configuring nginx from $tree (copied to build/)"
+        rm -rf "$src"
+        mkdir -p "$BUILD"
+        cp -a "$tree" "$src"
+        (
+            cd "$src"
+            [ -x configure ] || cp auto/configure configure
+            ./configure --prefix="$BUILD/nginx-prefix" --with-compat \
+                --with-threads --with-http_ssl_module --with-http_v2_module \
+                --with-http_realip_module --with-http_auth_request_module \
+                --with-cc-opt="$CC_OPT" --with-ld-opt="$LD_OPT" \
+                --add-dynamic-module="$ROOT" > "$BUILD/configure.log" 2>&1 \
+                || { tail -30 "$BUILD/configure.log" >&2; exit 1; }
+        )
+        echo "$stamp" > "$src/.webhook-configure"
+    fi
+
+    log "compiling nginx and $MODULE.so"
+    make -s -C "$src" -f objs/Makefile binary modules -j"$(nproc)" \
+        >"$BUILD/make.log" 2>&1 || { cat "$BUILD/make.log" >&2; exit 1; }
+    cp "$src/objs/nginx" "$BUILD/.nginx.new"
+    mv -f "$BUILD/.nginx.new" "$BUILD/nginx"
+    install_module "$src"
+}
+
+
+do_build() {
+    ensure_packages "${BUILD_PACKAGES[@]}"
+    if [ -n "${NGINX_SRC:-}" ]; then
+        build_with_nginx_source
+    else
+        build_against_system_nginx
+    fi
+    log "built build/$MODULE.so"
+}
+
+
+nginx_binary() {
+    if [ -n "${NGINX_SRC:-}" ] && [ -x "$BUILD/nginx" ]; then
+        echo "$BUILD/nginx"
+    else
+        echo /usr/sbin/nginx
+    fi
+}
+
+
+do_test() {
+    ensure_packages "${TEST_PACKAGES[@]}"
+    do_build
+    cd "$ROOT"
+    TEST_NGINX_BINARY=$(nginx_binary) \
+    TEST_WEBHOOK_MODULE="$BUILD/$MODULE.so" \
+        prove -r ${PROVE_ARGS:--j2} t/
+}
+
+
+do_bench() {
+    ensure_packages "${TEST_PACKAGES[@]}" wrk
+    do_build
+    cd "$ROOT"
+    NGINX_BINARY=$(nginx_binary) perl bench/run.pl "$@"
+}
+
+
+do_run() {
+    local run="$BUILD/run" nginx pids=()
+    do_build
+    nginx=$(nginx_binary)
+
+    rm -rf "$run"
+    mkdir -p "$run/modules" "$run/logs" "$run/temp"
+    ln -s "$BUILD/$MODULE.so" "$run/modules/$MODULE.so"
+    cp "$ROOT/conf-examples/quickstart.conf" "$run/nginx.conf"
+    # a demo secret, in a file only its owner can read, as in production
+    (umask 077; printf 'demo-secret-change-me\n' > "$run/github.secret")
+
+    perl "$ROOT/tools/demo-upstream.pl" 127.0.0.1:9090 &
+    pids+=($!)
+
+    stop_demo() {
+        trap - INT TERM EXIT
+        "$nginx" -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" \
+            -s quit 2>/dev/null || true
+        kill "${pids[@]}" 2>/dev/null || true
+        wait 2>/dev/null || true
+        log "stopped"
+    }
+    trap stop_demo INT TERM EXIT
+
+    "$nginx" -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" \
+        || die "nginx did not start (see $run/logs/error.log)"
+
+    local body='{"zen":"Design for failure.","hook_id":1}'
+    local sig
+    sig=$(printf '%s' "$body" \
+          | openssl dgst -sha256 -hmac demo-secret-change-me -r | cut -d' ' -f1)
+
+    cat <<EOF
+
+nginx with ngx_http_webhook_module is listening on http://127.0.0.1:8080
+in front of a demo upstream on 127.0.0.1:9090 that prints what it receives.
+Config: $run/nginx.conf   Log: $run/logs/error.log
+
+A correctly signed GitHub webhook (forwarded, 200):
+
+  curl -i http://127.0.0.1:8080/webhooks/github \\
+       -H 'X-GitHub-Event: push' \\
+       -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958' \\
+       -H 'X-Hub-Signature-256: sha256=$sig' \\
+       --data-binary '$body'
+
+The same request with a tampered body (rejected, 401 signature_mismatch):
+
+  curl -i http://127.0.0.1:8080/webhooks/github \\
+       -H 'X-GitHub-Event: push' \\
+       -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958' \\
+       -H 'X-Hub-Signature-256: sha256=$sig' \\
+       --data-binary '${body/failure/success}'
+
+Press Ctrl-C to stop.
+EOF
+    wait "${pids[0]}"
+}
+
+
+case "${1:-build}" in
+    build) do_build ;;
+    run)   do_run ;;
+    test)  do_test ;;
+    bench) shift; do_bench "$@" ;;
+    -h|--help|help)
+        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (build, run, test, bench)" ;;
+esac

@@ -1,0 +1,84 @@
+/*
+ * HMAC through OpenSSL 3 EVP_MAC.
+ *
+ * Fetching "HMAC" is the expensive part of OpenSSL 3 (DESIGN-NOTES 4), so
+ * it is fetched once per process, each secret gets one pre-keyed context
+ * at configuration time, and a request only re-initialises it
+ * (EVP_MAC_init(ctx, NULL, 0, NULL) keeps the key).  A context is used by
+ * one request at a time: nginx workers are single-threaded and a
+ * verification runs start-to-finish without yielding.
+ */
+
+#ifndef _WEBHOOK_HMAC_H_INCLUDED_
+#define _WEBHOOK_HMAC_H_INCLUDED_
+
+
+#include "webhook_core.h"
+
+
+#define WEBHOOK_MAC_MAX  64     /* SHA-512 */
+
+
+typedef enum {
+    WEBHOOK_SHA256 = 0,
+    WEBHOOK_SHA1,
+    WEBHOOK_SHA512
+} webhook_digest_t;
+
+
+typedef struct webhook_hmac_s  webhook_hmac_t;
+
+
+/* Fetch the HMAC implementation; idempotent.  WEBHOOK_OK or WEBHOOK_ERROR. */
+int webhook_hmac_library_init(void);
+
+/* Output size of a digest in bytes (20, 32 or 64). */
+size_t webhook_digest_size(webhook_digest_t digest);
+
+/* Name of a digest as written in configuration ("sha256", ...). */
+const char *webhook_digest_name(webhook_digest_t digest);
+
+/*
+ * A context keyed with key[0..keylen).  The key bytes are copied into
+ * OpenSSL's context only; the caller keeps (and wipes) its own copy.
+ * Returns NULL on failure.
+ */
+webhook_hmac_t *webhook_hmac_new(webhook_digest_t digest,
+    const unsigned char *key, size_t keylen);
+
+/* Frees the context; OpenSSL cleanses the key material.  NULL is a no-op. */
+void webhook_hmac_free(webhook_hmac_t *h);
+
+size_t webhook_hmac_size(const webhook_hmac_t *h);
+
+/* Start, feed, finish one MAC.  Each returns WEBHOOK_OK or WEBHOOK_ERROR. */
+int webhook_hmac_start(webhook_hmac_t *h);
+int webhook_hmac_update(webhook_hmac_t *h, const void *data, size_t len);
+int webhook_hmac_finish(webhook_hmac_t *h, unsigned char *mac);
+
+/* Constant-time equality of two n-byte MACs (CRYPTO_memcmp): 1 if equal. */
+int webhook_mac_equal(const unsigned char *a, const unsigned char *b,
+    size_t n);
+
+/*
+ * Several keys (rotation) over the same bytes: start all, feed all once,
+ * then webhook_hmac_match() finishes every key and compares its MAC with
+ * every candidate (ncands decoded MACs of webhook_hmac_size() bytes each,
+ * laid out back to back).  Every pair is compared, so the time does not
+ * depend on which one matched.  Returns the 0-based index of the first key
+ * that matched some candidate, -1 if none did, WEBHOOK_ERROR (-3) on a
+ * library failure.  All keys must use the same digest.
+ */
+int webhook_hmac_start_all(webhook_hmac_t **keys, size_t nkeys);
+int webhook_hmac_update_all(webhook_hmac_t **keys, size_t nkeys,
+    const void *data, size_t len);
+int webhook_hmac_match(webhook_hmac_t **keys, size_t nkeys,
+    const unsigned char *cands, size_t ncands);
+
+/* Constant-time equality of two byte strings of possibly different length
+ * (GitLab's plaintext token): the time depends only on the lengths. */
+int webhook_token_equal(const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen);
+
+
+#endif /* _WEBHOOK_HMAC_H_INCLUDED_ */

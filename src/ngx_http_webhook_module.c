@@ -1,0 +1,299 @@
+
+/*
+ * ngx_http_webhook_module: directives, configuration, phase registration.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webhook_module.h"
+
+
+static void *ngx_http_webhook_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_webhook_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webhook_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_webhook_init_module(ngx_cycle_t *cycle);
+
+static char *ngx_http_webhook_verify(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_conf_enum_t  ngx_http_webhook_modes[] = {
+    { ngx_string("enforce"), NGX_HTTP_WEBHOOK_ENFORCE },
+    { ngx_string("monitor"), NGX_HTTP_WEBHOOK_MONITOR },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_webhook_commands[] = {
+
+    { ngx_string("webhook_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_verify,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_secret,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_timestamp_tolerance"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, tolerance),
+      NULL },
+
+    { ngx_string("webhook_mode"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, mode),
+      &ngx_http_webhook_modes },
+
+    { ngx_string("webhook_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, id),
+      NULL },
+
+    { ngx_string("webhook_event"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, event),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_webhook_module_ctx = {
+    ngx_http_webhook_preconfiguration,     /* preconfiguration */
+    ngx_http_webhook_postconfiguration,    /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_webhook_create_loc_conf,      /* create location configuration */
+    ngx_http_webhook_merge_loc_conf        /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_webhook_module = {
+    NGX_MODULE_V1,
+    &ngx_http_webhook_module_ctx,          /* module context */
+    ngx_http_webhook_commands,             /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_webhook_init_module,          /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_webhook_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webhook_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->keys = NULL;
+     *     conf->verify_file = NULL;
+     *     conf->verify_line = 0;
+     */
+
+    conf->preset = NGX_CONF_UNSET_PTR;
+    conf->secrets = NGX_CONF_UNSET_PTR;
+    conf->tolerance = NGX_CONF_UNSET;
+    conf->mode = NGX_CONF_UNSET_UINT;
+    conf->id = NGX_CONF_UNSET_PTR;
+    conf->event = NGX_CONF_UNSET_PTR;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_webhook_loc_conf_t *prev = parent;
+    ngx_http_webhook_loc_conf_t *conf = child;
+
+    if (conf->preset == NGX_CONF_UNSET_PTR) {
+        conf->preset = prev->preset;
+        conf->verify_file = prev->verify_file;
+        conf->verify_line = prev->verify_line;
+    }
+
+    ngx_conf_merge_ptr_value(conf->preset, prev->preset, NULL);
+    ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+    ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
+    ngx_conf_merge_uint_value(conf->mode, prev->mode,
+                              NGX_HTTP_WEBHOOK_ENFORCE);
+    ngx_conf_merge_ptr_value(conf->id, prev->id, NULL);
+    ngx_conf_merge_ptr_value(conf->event, prev->event, NULL);
+
+    if (conf->preset == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->secrets == NULL || conf->secrets->nelts == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"webhook_verify %V\" in %s:%ui has no "
+                      "\"webhook_secret\"",
+                      &conf->preset->name, conf->verify_file,
+                      conf->verify_line);
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * The keys depend on the preset (Standard Webhooks decodes its
+     * secrets), so they are made once both are known.  A location that
+     * inherits both shares its parent's keys.
+     */
+
+    if (conf->secrets == prev->secrets && conf->preset == prev->preset
+        && prev->keys)
+    {
+        conf->keys = prev->keys;
+        return NGX_CONF_OK;
+    }
+
+    conf->keys = ngx_http_webhook_keys_create(cf, conf->preset,
+                                              conf->secrets);
+    if (conf->keys == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webhook_verify(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webhook_loc_conf_t *wlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (wlcf->preset != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        wlcf->preset = NULL;
+        return NGX_CONF_OK;
+    }
+
+    wlcf->preset = ngx_http_webhook_preset_find(&value[1]);
+
+    if (wlcf->preset == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown webhook_verify preset \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    wlcf->verify_file = cf->conf_file->file.name.data;
+    wlcf->verify_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webhook_loc_conf_t *wlcf = conf;
+
+    ngx_str_t                  *value;
+    ngx_http_webhook_secret_t  *secret;
+
+    if (wlcf->secrets == NGX_CONF_UNSET_PTR) {
+        wlcf->secrets = ngx_array_create(cf->pool, 2,
+                                         sizeof(ngx_http_webhook_secret_t));
+        if (wlcf->secrets == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    secret = ngx_array_push(wlcf->secrets);
+    if (secret == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_webhook_secret_load(cf, &value[1], secret);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_webhook_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /*
+     * PREACCESS, as limit_req: an ACCESS handler is skipped by
+     * "satisfy any" once another access module allows the request.
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_webhook_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_init_module(ngx_cycle_t *cycle)
+{
+    if (webhook_hmac_library_init() != WEBHOOK_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "webhook: OpenSSL has no HMAC implementation");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}

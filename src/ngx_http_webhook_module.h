@@ -1,0 +1,253 @@
+
+/*
+ * ngx_http_webhook_module: types shared by the nginx glue files.
+ *
+ * The request pipeline (ngx_http_webhook_handler.c) reads top to bottom;
+ * every other file is one concern it calls into.
+ */
+
+
+#ifndef _NGX_HTTP_WEBHOOK_MODULE_H_INCLUDED_
+#define _NGX_HTTP_WEBHOOK_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "webhook_core.h"
+#include "webhook_codec.h"
+#include "webhook_hmac.h"
+#include "webhook_sigheader.h"
+#include "webhook_timestamp.h"
+
+
+#define NGX_HTTP_WEBHOOK_ENFORCE   0
+#define NGX_HTTP_WEBHOOK_MONITOR   1
+
+
+/* why a request is (or would be) refused; 0 means it is not */
+typedef enum {
+    NGX_HTTP_WEBHOOK_PASS = 0,
+    NGX_HTTP_WEBHOOK_IP_NOT_ALLOWED,
+    NGX_HTTP_WEBHOOK_RATE_LIMITED,
+    NGX_HTTP_WEBHOOK_SIGNATURE_MISSING,
+    NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED,
+    NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH,
+    NGX_HTTP_WEBHOOK_TIMESTAMP_MISSING,
+    NGX_HTTP_WEBHOOK_TIMESTAMP_EXPIRED,
+    NGX_HTTP_WEBHOOK_TIMESTAMP_FUTURE,
+    NGX_HTTP_WEBHOOK_DUPLICATE_IN_FLIGHT,
+    NGX_HTTP_WEBHOOK_BODY_TOO_LARGE,
+    NGX_HTTP_WEBHOOK_NREASONS
+} ngx_http_webhook_reason_e;
+
+
+/* how a preset's signature header is laid out */
+typedef enum {
+    NGX_HTTP_WEBHOOK_HDR_KV_LIST = 0,      /* t=..,v1=..   ts=..;h1=.. */
+    NGX_HTTP_WEBHOOK_HDR_PREFIXED,         /* sha256=..   v0=..   bare */
+    NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST    /* v1,.. v1,.. */
+} ngx_http_webhook_header_format_e;
+
+
+/* what the configured secret string becomes as an HMAC key */
+typedef enum {
+    NGX_HTTP_WEBHOOK_KEY_RAW = 0,          /* the string's bytes */
+    NGX_HTTP_WEBHOOK_KEY_WHSEC_BASE64      /* optional "whsec_", base64 */
+} ngx_http_webhook_key_format_e;
+
+
+/* one piece of the bytes a sender signs */
+typedef enum {
+    NGX_HTTP_WEBHOOK_PART_END = 0,
+    NGX_HTTP_WEBHOOK_PART_LITERAL,
+    NGX_HTTP_WEBHOOK_PART_TIMESTAMP,       /* as received, not reformatted */
+    NGX_HTTP_WEBHOOK_PART_ID,              /* the signed id header */
+    NGX_HTTP_WEBHOOK_PART_BODY
+} ngx_http_webhook_part_type_e;
+
+
+typedef struct {
+    ngx_http_webhook_part_type_e    type;
+    const char                     *literal;
+} ngx_http_webhook_part_t;
+
+
+/*
+ * The headers of one delivery format.  Several families per preset: the
+ * first whose signature header is present is used (Standard Webhooks'
+ * webhook-* and svix-*, Shopify's two spellings).
+ */
+typedef struct {
+    const char                     *signature;
+    const char                     *timestamp;     /* NULL: in signature */
+    const char                     *id;            /* NULL: not signed */
+} ngx_http_webhook_family_t;
+
+
+#define NGX_HTTP_WEBHOOK_MAX_FAMILIES  2
+#define NGX_HTTP_WEBHOOK_MAX_PARTS     8
+#define NGX_HTTP_WEBHOOK_MAX_SOURCES   3
+
+
+/* where $webhook_id / $webhook_event come from by default */
+typedef enum {
+    NGX_HTTP_WEBHOOK_SRC_NONE = 0,
+    NGX_HTTP_WEBHOOK_SRC_HEADER,           /* names: header names */
+    NGX_HTTP_WEBHOOK_SRC_JSON,             /* names: dotted JSON paths */
+    NGX_HTTP_WEBHOOK_SRC_SIGNED_ID         /* the family's id header */
+} ngx_http_webhook_source_type_e;
+
+
+typedef struct {
+    ngx_http_webhook_source_type_e  type;
+    const char                     *names[NGX_HTTP_WEBHOOK_MAX_SOURCES];
+} ngx_http_webhook_source_t;
+
+
+typedef struct {
+    ngx_str_t                         name;
+    webhook_digest_t                  digest;
+    webhook_encoding_t                encoding;
+    ngx_http_webhook_key_format_e     key_format;
+
+    ngx_http_webhook_header_format_e  header_format;
+    char                              separator;    /* KV_LIST */
+    const char                       *ts_key;       /* KV_LIST */
+    const char                       *sig_key;      /* KV_LIST, VERSIONED:
+                                                       the version; PREFIXED:
+                                                       the prefix */
+    ngx_http_webhook_family_t         families[NGX_HTTP_WEBHOOK_MAX_FAMILIES];
+
+    unsigned                          signs_timestamp:1;
+    webhook_ts_format_t               ts_format;
+
+    ngx_http_webhook_part_t           payload[NGX_HTTP_WEBHOOK_MAX_PARTS];
+
+    ngx_http_webhook_source_t         id;
+    ngx_http_webhook_source_t         event;
+} ngx_http_webhook_preset_t;
+
+
+typedef struct {
+    ngx_str_t                         value;        /* wiped on free */
+    ngx_str_t                         origin;       /* "file:..", "env:.."
+                                                       or "literal"; never
+                                                       the secret */
+} ngx_http_webhook_secret_t;
+
+
+typedef struct {
+    const ngx_http_webhook_preset_t  *preset;       /* NULL: verify off */
+    ngx_array_t                      *secrets;      /* of ..._secret_t */
+    ngx_array_t                      *keys;         /* of webhook_hmac_t * */
+    time_t                            tolerance;
+    ngx_uint_t                        mode;
+    ngx_http_complex_value_t         *id;
+    ngx_http_complex_value_t         *event;
+
+    /* where webhook_verify was set, for errors found at merge time */
+    u_char                           *verify_file;
+    ngx_uint_t                        verify_line;
+} ngx_http_webhook_loc_conf_t;
+
+
+/*
+ * Per-request state.  It lives in a pool cleanup entry so it survives
+ * the ctx reset of an internal redirect (error_page, try_files): a
+ * request is judged once, and its variables still answer afterwards.
+ */
+typedef struct {
+    ngx_http_webhook_loc_conf_t      *conf;         /* what judged it */
+    ngx_http_webhook_reason_e         reason;
+
+    const ngx_http_webhook_family_t  *family;
+    ngx_str_t                         signed_id;    /* raw header values */
+    ngx_str_t                         signed_ts;
+    int64_t                           timestamp;    /* unix seconds */
+
+    u_char                           *candidates;   /* decoded, back to back */
+    size_t                            ncandidates;
+
+    ngx_uint_t                        secret_index; /* 1-based, 0: none */
+
+    ngx_str_t                         id;
+    ngx_str_t                         event;
+
+    json_t                           *json;         /* the body, lazily */
+
+    unsigned                          done:1;
+    unsigned                          verified:1;
+    unsigned                          has_timestamp:1;
+    unsigned                          body_read:1;
+    unsigned                          waiting_body:1;
+    unsigned                          id_evaluated:1;
+    unsigned                          event_evaluated:1;
+    unsigned                          json_parsed:1;
+} ngx_http_webhook_ctx_t;
+
+
+/* a span-at-a-time walk over the request body: memory and temp file */
+typedef struct {
+    ngx_http_request_t               *request;
+    ngx_chain_t                      *chain;
+    off_t                             offset;       /* into chain->buf */
+} ngx_http_webhook_body_cursor_t;
+
+
+extern ngx_module_t  ngx_http_webhook_module;
+
+
+/* ngx_http_webhook_handler.c */
+ngx_int_t ngx_http_webhook_handler(ngx_http_request_t *r);
+ngx_http_webhook_ctx_t *ngx_http_webhook_get_ctx(ngx_http_request_t *r);
+
+/* ngx_http_webhook_presets.c */
+const ngx_http_webhook_preset_t *ngx_http_webhook_preset_find(ngx_str_t *name);
+
+/* ngx_http_webhook_secret.c */
+char *ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
+    ngx_http_webhook_secret_t *secret);
+ngx_array_t *ngx_http_webhook_keys_create(ngx_conf_t *cf,
+    const ngx_http_webhook_preset_t *preset, ngx_array_t *secrets);
+
+/* ngx_http_webhook_verify.c */
+ngx_int_t ngx_http_webhook_verify_headers(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+ngx_int_t ngx_http_webhook_verify_body(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+ngx_int_t ngx_http_webhook_request_id(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_str_t *id);
+ngx_int_t ngx_http_webhook_request_event(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_str_t *event);
+ngx_table_elt_t *ngx_http_webhook_find_header(ngx_http_request_t *r,
+    const char *name);
+
+/* ngx_http_webhook_body.c */
+void ngx_http_webhook_body_open(ngx_http_webhook_body_cursor_t *cur,
+    ngx_http_request_t *r);
+ssize_t ngx_http_webhook_body_next(ngx_http_webhook_body_cursor_t *cur,
+    const u_char **data, size_t max);
+ssize_t ngx_http_webhook_body_copy(ngx_http_webhook_body_cursor_t *cur,
+    u_char *dst, size_t size);
+off_t ngx_http_webhook_body_length(ngx_http_request_t *r);
+
+/* ngx_http_webhook_json.c */
+ngx_int_t ngx_http_webhook_json_string(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, const char *const *paths, ngx_str_t *out);
+
+/* ngx_http_webhook_variables.c */
+ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);
+
+/* ngx_http_webhook_reject.c */
+ngx_int_t ngx_http_webhook_reject(ngx_http_request_t *r,
+    ngx_http_webhook_reason_e reason);
+void ngx_http_webhook_log_verdict(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
+ngx_str_t *ngx_http_webhook_reason_name(ngx_http_webhook_reason_e reason);
+
+
+#endif /* _NGX_HTTP_WEBHOOK_MODULE_H_INCLUDED_ */
