@@ -22,7 +22,8 @@ typedef enum {
  * Decode len bytes of src into dst (dst_size bytes of room).
  * Returns the number of bytes written, or -1 when src is not valid in that
  * encoding (odd hex length, bad character, misplaced padding, a lone
- * trailing sextet) or would not fit in dst_size.
+ * trailing sextet, non-zero unused bits in the last sextet) or would not
+ * fit in dst_size; nothing is written then.
  * Hex accepts upper and lower case.
  */
 ssize_t webhook_decode(webhook_encoding_t enc, unsigned char *dst,

@@ -67,7 +67,8 @@ int webhook_mac_equal(const unsigned char *a, const unsigned char *b,
  * laid out back to back).  Every pair is compared, so the time does not
  * depend on which one matched.  Returns the 0-based index of the first key
  * that matched some candidate, -1 if none did, WEBHOOK_ERROR (-3) on a
- * library failure.  All keys must use the same digest.
+ * library failure.  All keys must use the same digest (WEBHOOK_ERROR
+ * otherwise).
  */
 int webhook_hmac_start_all(webhook_hmac_t **keys, size_t nkeys);
 int webhook_hmac_update_all(webhook_hmac_t **keys, size_t nkeys,

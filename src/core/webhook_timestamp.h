@@ -38,8 +38,8 @@ int webhook_parse_timestamp(const unsigned char *p, size_t len,
 /*
  * Where ts stands against now with tolerance seconds either way:
  * ts < now - tolerance is EXPIRED, ts > now + tolerance is FUTURE.
- * tolerance 0 disables the check (always VALID).  No overflow for any
- * int64 inputs.
+ * tolerance 0 (or below) disables the check (always VALID).  No overflow
+ * for any int64 inputs.
  */
 int webhook_check_timestamp(int64_t now, int64_t ts, int64_t tolerance);
 

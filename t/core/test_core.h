@@ -1,0 +1,19 @@
+/*
+ * Unit tests of src/core/: one function per group, run by test_core.c.
+ */
+
+#ifndef _WEBHOOK_TEST_CORE_H_INCLUDED_
+#define _WEBHOOK_TEST_CORE_H_INCLUDED_
+
+
+#include "tap.h"
+
+
+void test_codec(void);
+void test_hmac(void);
+void test_vectors(const char *dir);
+void test_sigheader(void);
+void test_timestamp(void);
+
+
+#endif /* _WEBHOOK_TEST_CORE_H_INCLUDED_ */
