@@ -87,6 +87,16 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
             return rc;
         }
 
+        /*
+         * Drop the reference the read took, now, as the content phase does
+         * for proxy_pass: if reading fails later (a chunked body over
+         * client_max_body_size, a timeout), nginx finalizes the request
+         * itself and our post handler never runs, so a reference kept for
+         * it would leak the request and its connection.
+         */
+
+        ngx_http_finalize_request(r, NGX_DONE);
+
         if (!ctx->body_read) {
             ctx->waiting_body = 1;
             return NGX_DONE;
@@ -102,18 +112,16 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
 
 
 /*
- * The post handler of ngx_http_read_client_request_body().  It drops the
- * reference that call took, in both the synchronous and the later case,
- * and re-runs the phases only if the handler had returned NGX_DONE: on
- * the synchronous path the handler itself goes on with the verification.
+ * The post handler of ngx_http_read_client_request_body().  It re-runs
+ * the phases only if the handler had returned NGX_DONE: on the
+ * synchronous path the handler itself goes on with the verification, and
+ * running the phases from here too would verify twice.
  */
 
 static void
 ngx_http_webhook_body_ready(ngx_http_request_t *r)
 {
     ngx_http_webhook_ctx_t  *ctx;
-
-    r->main->count--;
 
     ctx = ngx_http_webhook_get_ctx(r);
 

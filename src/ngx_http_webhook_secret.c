@@ -143,9 +143,11 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
     if (ngx_file_access(&fi) & (S_IRGRP|S_IWGRP|S_IROTH|S_IWOTH)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "webhook_secret: secret file \"%V\" is "
-                           "accessible by group or others (mode %04o); "
+                           "accessible by group or others (mode 0%d%d%d); "
                            "run chmod 600 on it", &name,
-                           (unsigned) ngx_file_access(&fi));
+                           (int) (ngx_file_access(&fi) >> 6) & 7,
+                           (int) (ngx_file_access(&fi) >> 3) & 7,
+                           (int) ngx_file_access(&fi) & 7);
         goto done;
     }
 
