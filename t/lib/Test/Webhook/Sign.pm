@@ -1,0 +1,126 @@
+package Test::Webhook::Sign;
+
+# Signing helpers for the webhook module's tests: each provider's scheme,
+# computed independently with Perl core Digest::SHA and MIME::Base64.
+# Bodies, secrets and ids are byte strings.
+
+use strict;
+use warnings;
+
+use Digest::SHA qw(hmac_sha256 hmac_sha256_hex hmac_sha1_hex hmac_sha512_hex);
+use Exporter qw(import);
+use MIME::Base64 qw(encode_base64 decode_base64);
+
+our @EXPORT_OK = qw(
+    stripe_sig stripe_header
+    github_header github_sha1_header
+    standard_key standard_sig standard_headers
+    shopify_header
+    slack_sig slack_headers
+    hmac_sha256_hex hmac_sha1_hex hmac_sha512_hex b64
+);
+
+our %EXPORT_TAGS = (all => \@EXPORT_OK);
+
+sub b64 { encode_base64($_[0], '') }
+
+# Stripe: HMAC-SHA256 over "<t>.<body>", key = the whsec_ string verbatim.
+
+sub stripe_sig {
+    my ($secret, $ts, $body) = @_;
+    return hmac_sha256_hex("$ts.$body", $secret);
+}
+
+# stripe_header($secret, $ts, $body, %opt) -> "t=..,v1=<hex>"
+#   extra_v1       => [hex, ...]  more v1 items, placed before the real one
+#   extra_v1_after => [hex, ...]  more v1 items, placed after the real one
+#   v0             => hex         a v0 item (test-mode scheme, must be ignored)
+#   no_v1          => 1           leave the real v1 item out
+#   no_t           => 1           leave the t= item out
+
+sub stripe_header {
+    my ($secret, $ts, $body, %opt) = @_;
+
+    my @items;
+    push @items, "t=$ts" unless $opt{no_t};
+    push @items, map { "v1=$_" } @{ $opt{extra_v1} || [] };
+    push @items, 'v1=' . stripe_sig($secret, $ts, $body) unless $opt{no_v1};
+    push @items, map { "v1=$_" } @{ $opt{extra_v1_after} || [] };
+    push @items, "v0=$opt{v0}" if defined $opt{v0};
+
+    return join ',', @items;
+}
+
+# GitHub: X-Hub-Signature-256 "sha256=<hex>" over the body.
+
+sub github_header {
+    my ($secret, $body) = @_;
+    return 'sha256=' . hmac_sha256_hex($body, $secret);
+}
+
+sub github_sha1_header {
+    my ($secret, $body) = @_;
+    return 'sha1=' . hmac_sha1_hex($body, $secret);
+}
+
+# Standard Webhooks / Svix: key = base64-decode(secret without "whsec_"),
+# HMAC-SHA256 over "<id>.<ts>.<body>", signature "v1,<base64>".
+
+sub standard_key {
+    my ($secret) = @_;
+    (my $k = $secret) =~ s/^whsec_//;
+    return decode_base64($k);
+}
+
+sub standard_sig {
+    my ($secret, $id, $ts, $body) = @_;
+    return 'v1,' . b64(hmac_sha256("$id.$ts.$body", standard_key($secret)));
+}
+
+# standard_headers($secret, $id, $ts, $body, %opt) -> list of [name, value]
+#   prefix    => 'webhook' (default) | 'svix'
+#   signature => string   use this webhook-signature value instead
+#   extra     => [sig, ...] more space-separated items before the real one
+#   no_id / no_timestamp / no_signature => 1   leave that header out
+
+sub standard_headers {
+    my ($secret, $id, $ts, $body, %opt) = @_;
+
+    my $p = $opt{prefix} // 'webhook';
+    my $sig = $opt{signature}
+              // join ' ', @{ $opt{extra} || [] },
+                           standard_sig($secret, $id, $ts, $body);
+
+    my @h;
+    push @h, ["$p-id", $id] unless $opt{no_id};
+    push @h, ["$p-timestamp", $ts] unless $opt{no_timestamp};
+    push @h, ["$p-signature", $sig] unless $opt{no_signature};
+
+    return @h;
+}
+
+# Shopify: X-Shopify-Hmac-Sha256 = base64(HMAC-SHA256(secret, body)).
+
+sub shopify_header {
+    my ($secret, $body) = @_;
+    return b64(hmac_sha256($body, $secret));
+}
+
+# Slack: X-Slack-Signature "v0=<hex>" over "v0:<ts>:<body>".
+
+sub slack_sig {
+    my ($secret, $ts, $body) = @_;
+    return 'v0=' . hmac_sha256_hex("v0:$ts:$body", $secret);
+}
+
+# slack_headers($secret, $ts, $body) -> list of [name, value]
+
+sub slack_headers {
+    my ($secret, $ts, $body) = @_;
+    return (
+        ['X-Slack-Request-Timestamp', $ts],
+        ['X-Slack-Signature', slack_sig($secret, $ts, $body)],
+    );
+}
+
+1;
