@@ -1,0 +1,121 @@
+#!/usr/bin/perl
+
+# Documentation stays true: every directive in the module's command table
+# has a section with a Syntax line in docs/directives.md, every embedded
+# variable is documented, the README shows the two commands, and every
+# file in conf-examples/ passes "nginx -t" with the built module.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+
+use Test::Webhook;
+
+###############################################################################
+
+my $root = "$FindBin::Bin/..";
+
+sub slurp {
+    my ($path) = @_;
+    open my $fh, '<', $path or die "$path: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
+my $docs = slurp("$root/docs/directives.md");
+my $src = join '', map { slurp($_) } glob "$root/src/ngx_http_webhook_*.c";
+
+# variables are declared as { ngx_string("webhook_x"), NULL, handler, ... }
+my @variables = $src =~ /\{ ngx_string\("(webhook_[a-z0-9_]+)"\), NULL,/g;
+my %directives = map { $_ => 1 }
+    $src =~ /\{ ngx_string\("(webhook_[a-z0-9_]+)"\),\s*$/mg;
+
+ok(keys %directives >= 6, 'directives found in the command table');
+
+for my $d (sort keys %directives) {
+    like($docs, qr/^### \Q$d\E$/m, "directive $d has a section");
+    like($docs, qr/Syntax:\s*\|\s*`\Q$d\E[ ;]/,
+         "directive $d has a Syntax line");
+}
+
+ok(@variables >= 7, 'variables found in the variable table');
+
+for my $v (@variables) {
+    like($docs, qr/`\$\Q$v\E`/, "variable \$$v is documented");
+}
+
+my $readme = slurp("$root/README.md");
+like($readme, qr/\.\/build\.sh run/, 'README shows ./build.sh run');
+like($readme, qr/\.\/build\.sh test/, 'README shows ./build.sh test');
+
+# provider snippets: each must load with the module and its secrets
+
+my $t = Test::Webhook->new;
+my $dir = $t->testdir;
+
+my %secret = (standard => 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+
+my @examples = sort glob "$root/conf-examples/providers/*.conf";
+ok(@examples >= 5, 'provider examples exist');
+
+for my $example (@examples) {
+    my ($name) = $example =~ m{([^/]+)\.conf$};
+    my $snippet = slurp($example);
+    $snippet =~ s{/etc/nginx/secrets/}{$dir/}g;
+
+    for my $file ($snippet =~ m{file:\Q$dir\E/(\S+?);}g) {
+        $t->write_file($file, $secret{$name} // "example-secret-$name",
+                       0600);
+    }
+
+    $t->write_file("$name.snippet", $snippet);
+    $t->write_file_expand("$name.conf", <<"EOF");
+
+%%TEST_GLOBALS%%
+
+events {
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    upstream erp {
+        server 127.0.0.1:%%PORT_8081%%;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_8080%%;
+        include $dir/$name.snippet;
+    }
+}
+
+EOF
+
+    my ($rc, $out) = $t->try_config("$name.conf");
+    is($rc, 0, "conf-examples/providers/$name.conf passes nginx -t")
+        or diag($out);
+}
+
+# the quickstart, laid out as ./build.sh run lays it out
+
+my $module = $ENV{TEST_WEBHOOK_MODULE}
+    // "$root/build/ngx_http_webhook_module.so";
+
+mkdir "$dir/quick";
+mkdir "$dir/quick/$_" for qw(modules logs temp);
+symlink $module, "$dir/quick/modules/ngx_http_webhook_module.so"
+    or die "symlink: $!";
+$t->write_file('quick/github.secret', "demo-secret\n", 0600);
+$t->write_file('quick/nginx.conf', slurp("$root/conf-examples/quickstart.conf"));
+
+my $nginx = $t->binary;
+my $out = `$nginx -p $dir/quick/ -c $dir/quick/nginx.conf -e $dir/quick/logs/error.log -t 2>&1`;
+is($?, 0, 'conf-examples/quickstart.conf passes nginx -t') or diag($out);
+
+$t->done_testing;
+
+###############################################################################
