@@ -1,0 +1,217 @@
+#!/usr/bin/perl
+#
+# What turning verification on costs: the same POST through plain nginx
+# proxying and through a location with webhook_verify, measured in the
+# same run with wrk, printed as ratios against plain nginx.
+#
+#   ./build.sh bench [--duration 5] [--rounds 3] [--connections 16]
+#
+# One nginx worker on one core, wrk on the other; scenarios are
+# interleaved round by round and the median is reported, so drift on a
+# shared machine hits every scenario alike.  Timings are printed, never
+# asserted: they are not tests.
+
+use strict;
+use warnings;
+
+use File::Temp qw(tempdir);
+use Getopt::Long;
+use IO::Socket::INET;
+use Digest::SHA qw(hmac_sha256_hex);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep);
+
+my %opt = (duration => 5, rounds => 3, connections => 16);
+GetOptions(\%opt, 'duration=i', 'rounds=i', 'connections=i')
+    or die "usage: $0 [--duration S] [--rounds N] [--connections N]\n";
+
+use FindBin;
+my $root = "$FindBin::RealBin/..";
+my $nginx = $ENV{NGINX_BINARY} // '/usr/sbin/nginx';
+my $module = "$root/build/ngx_http_webhook_module.so";
+-f $module or die "no $module: run ./build.sh first\n";
+system('which wrk >/dev/null 2>&1') == 0 or die "wrk is not installed\n";
+
+my $dir = tempdir('webhook-bench-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;
+
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1:0', Listen => 1)
+        or die "socket: $!";
+    return $s->sockport;
+}
+
+my ($front, $back) = (free_port(), free_port());
+
+sub write_file {
+    my ($name, $content, $mode) = @_;
+    open my $fh, '>', "$dir/$name" or die "$name: $!";
+    print $fh $content;
+    close $fh;
+    chmod $mode // 0644, "$dir/$name";
+}
+
+my $gh_secret = 'bench-github-secret-0123456789';
+my $st_secret = 'whsec_bench_stripe_0123456789abcdef';
+write_file('github.secret', $gh_secret, 0600);
+write_file('stripe.secret', $st_secret, 0600);
+write_file('stripe-old.secret', 'whsec_bench_retired_secret_000000', 0600);
+
+write_file('nginx.conf', <<"EOF");
+load_module $module;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/cbt;
+    proxy_temp_path $dir/pt;
+    fastcgi_temp_path $dir/ft;
+    uwsgi_temp_path $dir/ut;
+    scgi_temp_path $dir/st;
+    client_max_body_size 1m;
+
+    upstream backend {
+        server 127.0.0.1:$back;
+        keepalive 32;
+    }
+
+    server {
+        listen 127.0.0.1:$front;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+
+        location /plain {
+            proxy_pass http://backend;
+        }
+
+        location /github {
+            webhook_verify github;
+            webhook_secret file:$dir/github.secret;
+            proxy_pass http://backend;
+        }
+
+        # rotation: the matching secret is the second of two
+        location /stripe {
+            webhook_verify stripe;
+            webhook_secret file:$dir/stripe-old.secret;
+            webhook_secret file:$dir/stripe.secret;
+            webhook_timestamp_tolerance 0;
+            proxy_pass http://backend;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:$back;
+        location / {
+            return 200 "ok\\n";
+        }
+    }
+}
+EOF
+
+my $pid = fork // die "fork: $!";
+if ($pid == 0) {
+    exec $nginx, '-p', "$dir/", '-c', "$dir/nginx.conf", '-e',
+        "$dir/error.log", '-g', 'daemon off;';
+    die "exec: $!";
+}
+END { if ($pid) { kill 'QUIT', $pid; waitpid($pid, 0); } }
+
+for (1 .. 100) {
+    last if IO::Socket::INET->new("127.0.0.1:$front");
+    sleep 0.05;
+}
+
+# bodies: a typical event, and one large enough to spill to a temp file
+
+sub body {
+    my ($size) = @_;
+    my $b = '{"id":"evt_bench","type":"invoice.paid","data":{"pad":"';
+    $b .= 'x' x ($size - length($b) - 3);
+    return $b . '"}}';
+}
+
+my @scenarios;
+my $ts = time;
+
+for my $size (1024, 65536) {
+    my $body = body($size);
+    my $label = $size >= 1024 ? ($size / 1024) . ' KiB' : "$size B";
+
+    push @scenarios,
+        { name => "plain proxy, $label", path => '/plain', body => $body,
+          size => $size, headers => {} },
+        { name => "github, $label", path => '/github', body => $body,
+          size => $size, headers => {
+              'X-Hub-Signature-256' => 'sha256='
+                  . hmac_sha256_hex($body, $gh_secret) } },
+        { name => "stripe 2 secrets, $label", path => '/stripe',
+          body => $body, size => $size, headers => {
+              'Stripe-Signature' => "t=$ts,v1="
+                  . hmac_sha256_hex("$ts.$body", $st_secret) } };
+}
+
+sub lua_string {
+    my ($s) = @_;
+    $s =~ s/([\\"])/\\$1/g;
+    return qq("$s");
+}
+
+for my $s (@scenarios) {
+    my $lua = "wrk.method = \"POST\"\n"
+            . 'wrk.body = ' . lua_string($s->{body}) . "\n"
+            . "wrk.headers[\"Content-Type\"] = \"application/json\"\n";
+    $lua .= "wrk.headers[\"$_\"] = " . lua_string($s->{headers}{$_}) . "\n"
+        for keys %{ $s->{headers} };
+
+    ($s->{script} = $s->{name}) =~ s/\W+/_/g;
+    write_file("$s->{script}.lua", $lua);
+
+    # a bench that measured refusals would be worse than none
+    my $out = `wrk -t1 -c1 -d1s -s $dir/$s->{script}.lua http://127.0.0.1:$front$s->{path} 2>&1`;
+    die "$s->{name}: requests were refused:\n$out"
+        if $out =~ /Non-2xx/ || $out !~ /Requests\/sec/;
+}
+
+sub wrk_run {
+    my ($s) = @_;
+    my $out = `wrk -t1 -c$opt{connections} -d$opt{duration}s --latency -s $dir/$s->{script}.lua http://127.0.0.1:$front$s->{path} 2>&1`;
+    die "$s->{name}: refused requests during the run:\n$out"
+        if $out =~ /Non-2xx/;
+    my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+    my ($p50, $unit) = $out =~ /\s50%\s+([\d.]+)(us|ms|s)/;
+    $p50 *= { us => 0.001, ms => 1, s => 1000 }->{$unit};
+    return ($rps, $p50);
+}
+
+printf "nginx %s, 1 worker, wrk -t1 -c%d, %d s x %d rounds (median)\n\n",
+    (`$nginx -v 2>&1` =~ m{nginx/(\S+)})[0], $opt{connections},
+    $opt{duration}, $opt{rounds};
+
+for my $round (1 .. $opt{rounds}) {
+    for my $s (@scenarios) {
+        my ($rps, $p50) = wrk_run($s);
+        push @{ $s->{rps} }, $rps;
+        push @{ $s->{p50} }, $p50;
+    }
+}
+
+sub median {
+    my @v = sort { $a <=> $b } @_;
+    return $v[$#v / 2];
+}
+
+my %plain = map { $_->{size} => $_ } grep { $_->{path} eq '/plain' } @scenarios;
+
+printf "%-28s %12s %10s %12s %10s\n", 'scenario', 'req/s', 'vs plain',
+    'p50 latency', 'vs plain';
+
+for my $s (@scenarios) {
+    my $base = $plain{ $s->{size} };
+    my ($rps, $p50) = (median(@{ $s->{rps} }), median(@{ $s->{p50} }));
+    printf "%-28s %12.0f %9.3fx %10.3fms %9.3fx\n", $s->{name}, $rps,
+        $rps / median(@{ $base->{rps} }), $p50,
+        $p50 / median(@{ $base->{p50} });
+}
