@@ -21,7 +21,7 @@ BUILD="$ROOT/build"
 MODULE=ngx_http_webhook_module
 SYSTEM_NGINX_SRC=/usr/share/nginx/src
 
-BUILD_PACKAGES=(nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev
+BUILD_PACKAGES=(nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev openssl
                 libjansson-dev libhiredis-dev gcc make)
 TEST_PACKAGES=(redis-server curl perl)
 
