@@ -5,6 +5,7 @@
 
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -235,6 +236,14 @@ int
 webhook_hmac_match(webhook_hmac_t **keys, size_t nkeys,
     const unsigned char *cands, size_t ncands)
 {
+    return webhook_hmac_match_mac(keys, nkeys, cands, ncands, NULL);
+}
+
+
+int
+webhook_hmac_match_mac(webhook_hmac_t **keys, size_t nkeys,
+    const unsigned char *cands, size_t ncands, unsigned char *matched)
+{
     int            found, error, hit;
     size_t         i, j, size;
     unsigned char  mac[WEBHOOK_MAC_MAX];
@@ -277,6 +286,10 @@ webhook_hmac_match(webhook_hmac_t **keys, size_t nkeys,
 
         if (hit && found < 0) {
             found = (int) i;
+
+            if (matched != NULL) {
+                memcpy(matched, mac, size);
+            }
         }
     }
 

@@ -76,6 +76,14 @@ int webhook_hmac_update_all(webhook_hmac_t **keys, size_t nkeys,
 int webhook_hmac_match(webhook_hmac_t **keys, size_t nkeys,
     const unsigned char *cands, size_t ncands);
 
+/*
+ * webhook_hmac_match() that also copies the matching MAC (the verified
+ * signature, webhook_hmac_size() bytes) to matched, when one matched and
+ * matched is not NULL: a replay cache keys deliveries without an id on it.
+ */
+int webhook_hmac_match_mac(webhook_hmac_t **keys, size_t nkeys,
+    const unsigned char *cands, size_t ncands, unsigned char *matched);
+
 /* Constant-time equality of two byte strings of possibly different length
  * (GitLab's plaintext token): the time depends only on the lengths. */
 int webhook_token_equal(const unsigned char *a, size_t alen,

@@ -21,6 +21,8 @@ main(int argc, char **argv)
     test_vectors(argc > 1 ? argv[1] : NULL);
     test_sigheader();
     test_timestamp();
+    test_cidr();
+    test_window();
 
     return tap_done();
 }

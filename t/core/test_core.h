@@ -14,6 +14,8 @@ void test_hmac(void);
 void test_vectors(const char *dir);
 void test_sigheader(void);
 void test_timestamp(void);
+void test_cidr(void);
+void test_window(void);
 
 
 #endif /* _WEBHOOK_TEST_CORE_H_INCLUDED_ */
