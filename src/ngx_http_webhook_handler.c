@@ -2,14 +2,21 @@
 /*
  * ngx_http_webhook_module: the request pipeline (PREACCESS phase).
  *
+ * Cheapest first, and everything that needs no body before the body:
  *   1. judged already (before an internal redirect)?  let it go on;
- *   2. signature header, candidates, timestamp: refuse before the body;
- *   3. read the body (possibly over several event loop turns);
- *   4. HMAC over the signed bytes;
- *   5. verdict: go on (NGX_DECLINED), or refuse with a JSON reason.
+ *   2. the IP allowlist;
+ *   3. the rate limits (counted here, before the body);
+ *   4. signature header, candidates, timestamp;
+ *   5. read the body (possibly over several event loop turns);
+ *   6. HMAC over the signed bytes;
+ *   7. the replay cache, for verified deliveries only;
+ *   8. verdict: go on (NGX_DECLINED), or refuse with a JSON reason.
+ * In monitor mode (and for dry_run limits) a failed check only records
+ * the would-be reason, and the remaining checks still run, so that
+ * $webhook_verified tells the truth.
  *
- * Reading the body follows ngx_http_mirror_module and lua-nginx-module's
- * access phase; see DESIGN-NOTES section 1 for the pitfalls avoided here.
+ * Reading the body follows ngx_http_mirror_module; see DESIGN-NOTES
+ * section 1 for the pitfalls avoided here.
  */
 
 
@@ -20,6 +27,10 @@
 #include "ngx_http_webhook_module.h"
 
 
+static ngx_int_t ngx_http_webhook_before_body(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static void ngx_http_webhook_fail(ngx_http_webhook_ctx_t *ctx,
+    ngx_http_webhook_reason_e reason, ngx_uint_t enforce);
 static ngx_http_webhook_ctx_t *ngx_http_webhook_create_ctx(
     ngx_http_request_t *r, ngx_http_webhook_loc_conf_t *wlcf);
 static void ngx_http_webhook_ctx_cleanup(void *data);
@@ -32,6 +43,7 @@ ngx_int_t
 ngx_http_webhook_handler(ngx_http_request_t *r)
 {
     ngx_int_t                     rc;
+    ngx_uint_t                    enforce;
     ngx_http_webhook_ctx_t       *ctx;
     ngx_http_webhook_loc_conf_t  *wlcf;
 
@@ -41,7 +53,8 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webhook_module);
 
-    if (wlcf->preset == NULL) {
+    if (wlcf->preset == NULL && wlcf->allow == NULL && wlcf->limits == NULL)
+    {
         return NGX_DECLINED;
     }
 
@@ -56,7 +69,8 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
     } else if (ctx->done) {
         /*
          * Judged before an internal redirect (error_page, try_files):
-         * verifying again would count and log the request twice.
+         * judging again would count the request twice and take its own
+         * delivery id for a duplicate.
          */
         return NGX_DECLINED;
 
@@ -64,22 +78,33 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
-    if (!ctx->body_read) {
+    enforce = (wlcf->mode == NGX_HTTP_WEBHOOK_ENFORCE);
 
-        if (ngx_http_webhook_verify_headers(r, wlcf, ctx) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (!ctx->pre_checked) {
+        ctx->pre_checked = 1;
+
+        rc = ngx_http_webhook_before_body(r, wlcf, ctx);
+
+        if (rc != NGX_OK) {
+            return rc;
         }
 
         if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
             return ngx_http_webhook_verdict(r, ctx);
         }
+    }
 
+    if (wlcf->preset == NULL || ctx->headers_failed) {
+        return ngx_http_webhook_verdict(r, ctx);
+    }
+
+    if (!ctx->body_read) {
         rc = ngx_http_read_client_request_body(r,
                                                ngx_http_webhook_body_ready);
 
         if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
             /* seen while reading (chunked); nginx dropped its count */
-            ctx->reason = NGX_HTTP_WEBHOOK_BODY_TOO_LARGE;
+            ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_BODY_TOO_LARGE, 1);
             return ngx_http_webhook_verdict(r, ctx);
         }
 
@@ -107,7 +132,110 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+        /* verify_body() records a mismatch directly in ctx->reason */
+        rc = ctx->reason;
+        ctx->reason = NGX_HTTP_WEBHOOK_PASS;
+        ngx_http_webhook_fail(ctx, rc, enforce);
+
+        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+            return ngx_http_webhook_verdict(r, ctx);
+        }
+    }
+
+    if (wlcf->replay && ctx->verified) {
+
+        rc = ngx_http_webhook_replay_check(r, wlcf, ctx);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_BUSY) {
+            ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_DUPLICATE_IN_FLIGHT,
+                                  enforce);
+        }
+    }
+
     return ngx_http_webhook_verdict(r, ctx);
+}
+
+
+/* the checks that need no body: allowlist, limits, signature headers */
+
+static ngx_int_t
+ngx_http_webhook_before_body(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  enforce;
+
+    enforce = (wlcf->mode == NGX_HTTP_WEBHOOK_ENFORCE);
+
+    if (wlcf->allow && !ngx_http_webhook_allowed(r, wlcf)) {
+        ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_IP_NOT_ALLOWED, enforce);
+
+        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+            return NGX_OK;
+        }
+    }
+
+    if (wlcf->limits) {
+        rc = ngx_http_webhook_limit_check(r, wlcf, ctx);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_BUSY || rc == NGX_DECLINED) {
+            /* NGX_DECLINED: only dry_run limits would have refused it */
+            ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_RATE_LIMITED,
+                                  rc == NGX_BUSY && enforce);
+
+            if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (wlcf->preset == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_webhook_verify_headers(r, wlcf, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* verify_headers() records its verdict directly in ctx->reason */
+
+    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+        rc = ctx->reason;
+        ctx->reason = NGX_HTTP_WEBHOOK_PASS;
+        ctx->headers_failed = 1;
+        ngx_http_webhook_fail(ctx, rc, enforce);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The first failure decides: it refuses the request when enforced, and
+ * is only recorded as the would-be reason otherwise.
+ */
+
+static void
+ngx_http_webhook_fail(ngx_http_webhook_ctx_t *ctx,
+    ngx_http_webhook_reason_e reason, ngx_uint_t enforce)
+{
+    if (enforce) {
+        if (ctx->reason == NGX_HTTP_WEBHOOK_PASS) {
+            ctx->reason = reason;
+        }
+
+    } else if (ctx->would_reason == NGX_HTTP_WEBHOOK_PASS) {
+        ctx->would_reason = reason;
+    }
 }
 
 
@@ -147,17 +275,24 @@ ngx_http_webhook_verdict(ngx_http_request_t *r, ngx_http_webhook_ctx_t *ctx)
 {
     ctx->done = 1;
 
-    if (ctx->reason == NGX_HTTP_WEBHOOK_PASS) {
-        return NGX_DECLINED;
+    ngx_http_webhook_stats_count(r, ctx);
+
+    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+        ngx_http_webhook_log_verdict(r, ctx);
+        return ngx_http_webhook_reject(r, ctx->reason);
     }
 
-    ngx_http_webhook_log_verdict(r, ctx);
-
-    if (ctx->conf->mode == NGX_HTTP_WEBHOOK_MONITOR) {
-        return NGX_DECLINED;
+    if (ctx->would_reason != NGX_HTTP_WEBHOOK_PASS) {
+        ngx_http_webhook_log_verdict(r, ctx);
     }
 
-    return ngx_http_webhook_reject(r, ctx->reason);
+    /* delivered before: acknowledge it, the ERP has it already */
+
+    if (ctx->duplicate && ctx->conf->mode == NGX_HTTP_WEBHOOK_ENFORCE) {
+        return ngx_http_webhook_acknowledge_duplicate(r);
+    }
+
+    return NGX_DECLINED;
 }
 
 

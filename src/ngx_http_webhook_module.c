@@ -11,12 +11,14 @@
 #include "ngx_http_webhook_module.h"
 
 
+static void *ngx_http_webhook_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_webhook_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_webhook_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_webhook_log_handler(ngx_http_request_t *r);
 
 static char *ngx_http_webhook_verify(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -75,6 +77,55 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       offsetof(ngx_http_webhook_loc_conf_t, event),
       NULL },
 
+    { ngx_string("webhook_allow_ip"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_allow_ip,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_allow_ip_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_allow_ip_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_limit_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_webhook_limit_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("webhook_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_webhook_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_replay_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_webhook_replay_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("webhook_replay"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_webhook_replay,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_webhook_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -83,7 +134,7 @@ static ngx_http_module_t  ngx_http_webhook_module_ctx = {
     ngx_http_webhook_preconfiguration,     /* preconfiguration */
     ngx_http_webhook_postconfiguration,    /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_webhook_create_main_conf,     /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -111,6 +162,30 @@ ngx_module_t  ngx_http_webhook_module = {
 
 
 static void *
+ngx_http_webhook_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    wmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webhook_main_conf_t));
+    if (wmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&wmcf->zones, cf->pool, 4,
+                       sizeof(ngx_http_webhook_zone_t *))
+        != NGX_OK
+        || ngx_array_init(&wmcf->stats, cf->pool, 8,
+                          sizeof(ngx_http_webhook_stats_t *))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return wmcf;
+}
+
+
+static void *
 ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_webhook_loc_conf_t  *conf;
@@ -124,6 +199,9 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->keys = NULL;
+     *     conf->allow_all = 0;
+     *     conf->replay_ttl = 0;
+     *     conf->stats = NULL;
      *     conf->verify_file = NULL;
      *     conf->verify_line = 0;
      */
@@ -134,6 +212,10 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->id = NGX_CONF_UNSET_PTR;
     conf->event = NGX_CONF_UNSET_PTR;
+    conf->allow = NGX_CONF_UNSET_PTR;
+    conf->limits = NGX_CONF_UNSET_PTR;
+    conf->replay = NGX_CONF_UNSET_PTR;
+    conf->status = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -158,6 +240,34 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_WEBHOOK_ENFORCE);
     ngx_conf_merge_ptr_value(conf->id, prev->id, NULL);
     ngx_conf_merge_ptr_value(conf->event, prev->event, NULL);
+
+    /* allowlist rules are inherited as a whole, as the access module's */
+    if (conf->allow == NGX_CONF_UNSET_PTR) {
+        conf->allow = prev->allow;
+        conf->allow_all = prev->allow_all;
+    }
+
+    ngx_conf_merge_ptr_value(conf->allow, prev->allow, NULL);
+    ngx_conf_merge_ptr_value(conf->limits, prev->limits, NULL);
+    ngx_conf_merge_ptr_value(conf->replay, prev->replay, NULL);
+
+    if (conf->replay) {
+        /* a committed record lives the zone's ttl, or twice the window
+           in which a signed timestamp is accepted */
+        conf->replay_ttl = conf->replay->ttl ? conf->replay->ttl
+                           : (ngx_msec_t) (conf->tolerance
+                                           ? 2 * conf->tolerance * 1000
+                                           : 600 * 1000);
+
+        /* only verified deliveries are recorded: without webhook_verify
+           there is nothing to record */
+    }
+
+    if (conf->preset || conf->allow || conf->limits) {
+        if (ngx_http_webhook_stats_register(cf, conf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (conf->preset == NULL) {
         return NGX_CONF_OK;
@@ -281,6 +391,36 @@ ngx_http_webhook_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = ngx_http_webhook_handler;
+
+    /* the replay record's fate is known when the request is over */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_webhook_log_handler;
+
+    if (ngx_http_webhook_zones_check(cf) != NGX_OK
+        || ngx_http_webhook_limit_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_webhook_status_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_webhook_ctx_t  *ctx;
+
+    ctx = ngx_http_webhook_get_ctx(r);
+
+    if (ctx) {
+        ngx_http_webhook_replay_finish(r, ctx);
+    }
 
     return NGX_OK;
 }

@@ -22,6 +22,8 @@
 #include "webhook_hmac.h"
 #include "webhook_sigheader.h"
 #include "webhook_timestamp.h"
+#include "webhook_cidr.h"
+#include "webhook_window.h"
 
 
 #define NGX_HTTP_WEBHOOK_ENFORCE   0
@@ -132,6 +134,78 @@ typedef struct {
 } ngx_http_webhook_preset_t;
 
 
+/* shared memory zones: rate limits and replay records (ngx_http_webhook_zone.c) */
+
+#define NGX_HTTP_WEBHOOK_ZONE_LIMIT    1
+#define NGX_HTTP_WEBHOOK_ZONE_REPLAY   2
+
+
+/*
+ * One keyed entry of a zone: an rbtree node keyed by ngx_crc32_short of
+ * the key, this header from the node's color field onwards (as
+ * limit_req lays out its nodes), the key bytes, then the zone type's
+ * payload, 8-byte aligned.  expire_ms (wall clock) says when the entry stops mattering:
+ * past it, the entry is reclaimed first and its eviction is harmless.
+ */
+typedef struct {
+    u_char                            color;
+    u_short                           len;
+    ngx_queue_t                       queue;        /* LRU, head newest */
+    int64_t                           expire_ms;
+} ngx_http_webhook_entry_t;
+
+
+typedef struct {
+    ngx_rbtree_t                      rbtree;
+    ngx_rbtree_node_t                 sentinel;
+    ngx_queue_t                       queue;
+    ngx_uint_t                        type;
+    ngx_uint_t                        entries;
+    ngx_uint_t                        evictions;
+    ngx_uint_t                        evicted_unexpired;
+    time_t                            last_warn;
+} ngx_http_webhook_zone_sh_t;
+
+
+typedef struct {
+    ngx_str_t                         name;
+    ngx_uint_t                        type;
+    ngx_uint_t                        index;        /* declaration order */
+    size_t                            payload;      /* bytes after the key */
+    ngx_shm_zone_t                   *shm_zone;
+    ngx_slab_pool_t                  *shpool;
+    ngx_http_webhook_zone_sh_t       *sh;
+
+    /* rate limit zones */
+    ngx_http_complex_value_t          key;
+    uint64_t                          limit;        /* requests ... */
+    int64_t                           period_ms;    /* ... per period */
+    ngx_str_t                         rate;         /* as written */
+
+    /* replay zones */
+    ngx_msec_t                        ttl;          /* 0: 2 x tolerance */
+} ngx_http_webhook_zone_t;
+
+
+typedef struct {
+    ngx_http_webhook_zone_t          *zone;
+    ngx_uint_t                        dry_run;
+} ngx_http_webhook_limit_t;
+
+
+/* status counters of one location, in the status shared memory zone */
+typedef struct ngx_http_webhook_stats_s  ngx_http_webhook_stats_t;
+
+
+typedef struct {
+    ngx_array_t                       zones;        /* of ..._zone_t * */
+    ngx_array_t                       stats;        /* of ..._stats_t * */
+    ngx_shm_zone_t                   *status_zone;
+    ngx_slab_pool_t                  *status_pool;
+    void                             *status_sh;
+} ngx_http_webhook_main_conf_t;
+
+
 typedef struct {
     ngx_str_t                         value;        /* wiped on free */
     ngx_str_t                         origin;       /* "file:..", "env:.."
@@ -149,6 +223,16 @@ typedef struct {
     ngx_http_complex_value_t         *id;
     ngx_http_complex_value_t         *event;
 
+    ngx_array_t                      *allow;        /* of webhook_cidr_t */
+    ngx_uint_t                        allow_all;
+    ngx_array_t                      *limits;       /* of ..._limit_t,
+                                                       in zone order */
+    ngx_http_webhook_zone_t          *replay;
+    ngx_msec_t                        replay_ttl;   /* resolved at merge */
+
+    ngx_flag_t                        status;       /* webhook_status */
+    ngx_http_webhook_stats_t         *stats;        /* NULL: not counted */
+
     /* where webhook_verify was set, for errors found at merge time */
     u_char                           *verify_file;
     ngx_uint_t                        verify_line;
@@ -162,7 +246,8 @@ typedef struct {
  */
 typedef struct {
     ngx_http_webhook_loc_conf_t      *conf;         /* what judged it */
-    ngx_http_webhook_reason_e         reason;
+    ngx_http_webhook_reason_e         reason;       /* refused for */
+    ngx_http_webhook_reason_e         would_reason; /* monitor, dry_run */
 
     const ngx_http_webhook_family_t  *family;
     ngx_str_t                         signed_id;    /* raw header values */
@@ -173,13 +258,31 @@ typedef struct {
     size_t                            ncandidates;
 
     ngx_uint_t                        secret_index; /* 1-based, 0: none */
+    u_char                            matched_mac[WEBHOOK_MAC_MAX];
+    size_t                            matched_mac_len;
 
     ngx_str_t                         id;
     ngx_str_t                         event;
 
     json_t                           *json;         /* the body, lazily */
 
+    /* the tightest rate limit, for the RateLimit-* headers */
+    uint64_t                          rl_limit;
+    uint64_t                          rl_remaining;
+    int64_t                           rl_reset_ms;
+
+    /* the replay record this request holds while in flight */
+    ngx_http_webhook_zone_t          *replay_zone;
+    ngx_str_t                         replay_key;
+    uint32_t                          replay_hash;
+    uint64_t                          replay_token;
+    ngx_msec_t                        replay_ttl;
+
     unsigned                          done:1;
+    unsigned                          pre_checked:1;
+    unsigned                          headers_failed:1;
+    unsigned                          rl_set:1;
+    unsigned                          duplicate:1;
     unsigned                          verified:1;
     unsigned                          has_timestamp:1;
     unsigned                          body_read:1;
@@ -242,11 +345,63 @@ ngx_int_t ngx_http_webhook_json_string(ngx_http_request_t *r,
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);
 
+/* ngx_http_webhook_allow.c */
+char *ngx_http_webhook_allow_ip(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webhook_allow_ip_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_uint_t ngx_http_webhook_allowed(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf);
+
+/* ngx_http_webhook_zone.c */
+ngx_http_webhook_zone_t *ngx_http_webhook_zone_add(ngx_conf_t *cf,
+    ngx_str_t *spec, ngx_uint_t type, size_t payload);
+ngx_http_webhook_zone_t *ngx_http_webhook_zone_find(ngx_conf_t *cf,
+    ngx_str_t *name, ngx_uint_t type);
+ngx_int_t ngx_http_webhook_zones_check(ngx_conf_t *cf);
+ngx_http_webhook_entry_t *ngx_http_webhook_zone_lookup(
+    ngx_http_webhook_zone_t *zone, uint32_t hash, ngx_str_t *key);
+ngx_http_webhook_entry_t *ngx_http_webhook_zone_insert(
+    ngx_http_webhook_zone_t *zone, uint32_t hash, ngx_str_t *key,
+    int64_t now_ms);
+void ngx_http_webhook_zone_delete(ngx_http_webhook_zone_t *zone,
+    ngx_http_webhook_entry_t *entry);
+void *ngx_http_webhook_entry_payload(ngx_http_webhook_entry_t *entry);
+int64_t ngx_http_webhook_now_ms(void);
+
+/* ngx_http_webhook_limit.c */
+char *ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_webhook_limit_check(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+ngx_int_t ngx_http_webhook_limit_init(ngx_conf_t *cf);
+
+/* ngx_http_webhook_replay.c */
+char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_webhook_replay_check(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+void ngx_http_webhook_replay_finish(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
+
+/* ngx_http_webhook_status.c */
+char *ngx_http_webhook_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_webhook_stats_register(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *wlcf);
+ngx_int_t ngx_http_webhook_status_init(ngx_conf_t *cf);
+void ngx_http_webhook_stats_count(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
+
 /* ngx_http_webhook_reject.c */
 ngx_int_t ngx_http_webhook_reject(ngx_http_request_t *r,
     ngx_http_webhook_reason_e reason);
 void ngx_http_webhook_log_verdict(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
+ngx_int_t ngx_http_webhook_acknowledge_duplicate(ngx_http_request_t *r);
 ngx_str_t *ngx_http_webhook_reason_name(ngx_http_webhook_reason_e reason);
 
 

@@ -133,17 +133,46 @@ ngx_http_webhook_reject(ngx_http_request_t *r,
 }
 
 
+/* 200 {"status":"duplicate"}: delivered before, not forwarded again */
+
+ngx_int_t
+ngx_http_webhook_acknowledge_duplicate(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_complex_value_t  cv;
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+    ngx_str_set(&cv.value, "{\"status\":\"duplicate\"}");
+
+    rc = ngx_http_send_response(r, NGX_HTTP_OK, &ngx_http_webhook_json_type,
+                                &cv);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
 void
 ngx_http_webhook_log_verdict(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx)
 {
     u_char                     *p;
     size_t                      i, len;
-    ngx_str_t                   id;
+    ngx_str_t                   id, none;
+    const ngx_str_t            *preset;
     ngx_http_webhook_reason_t  *rs;
     u_char                      safe[NGX_HTTP_WEBHOOK_LOG_ID_MAX];
 
-    rs = &ngx_http_webhook_reasons[ctx->reason];
+    rs = &ngx_http_webhook_reasons[ctx->reason != NGX_HTTP_WEBHOOK_PASS
+                                   ? ctx->reason : ctx->would_reason];
+
+    ngx_str_set(&none, "-");
+    preset = ctx->conf->preset ? &ctx->conf->preset->name : &none;
 
     /*
      * The id is the client's: shown truncated, with anything that could
@@ -164,8 +193,8 @@ ngx_http_webhook_log_verdict(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "webhook %s: %V (%ui), preset \"%V\", client %V, id \"%*s\"",
-                  ctx->conf->mode == NGX_HTTP_WEBHOOK_MONITOR
-                      ? "would reject" : "rejected",
-                  &rs->name, rs->status, &ctx->conf->preset->name,
+                  ctx->reason != NGX_HTTP_WEBHOOK_PASS
+                      ? "rejected" : "would reject",
+                  &rs->name, rs->status, preset,
                   &r->connection->addr_text, len, safe);
 }

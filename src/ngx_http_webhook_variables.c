@@ -23,6 +23,7 @@
 #define NGX_HTTP_WEBHOOK_VAR_EVENT         4
 #define NGX_HTTP_WEBHOOK_VAR_SECRET_INDEX  5
 #define NGX_HTTP_WEBHOOK_VAR_REASON        6
+#define NGX_HTTP_WEBHOOK_VAR_RL_REMAINING  7
 
 
 static ngx_int_t ngx_http_webhook_variable(ngx_http_request_t *r,
@@ -51,6 +52,10 @@ static ngx_http_variable_t  ngx_http_webhook_vars[] = {
 
     { ngx_string("webhook_reject_reason"), NULL, ngx_http_webhook_variable,
       NGX_HTTP_WEBHOOK_VAR_REASON, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("webhook_ratelimit_remaining"), NULL,
+      ngx_http_webhook_variable,
+      NGX_HTTP_WEBHOOK_VAR_RL_REMAINING, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -101,7 +106,9 @@ ngx_http_webhook_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_WEBHOOK_VAR_PROVIDER:
-        s = ctx->conf->preset->name;
+        if (ctx->conf->preset) {
+            s = ctx->conf->preset->name;
+        }
         break;
 
     case NGX_HTTP_WEBHOOK_VAR_VERIFIED:
@@ -154,8 +161,24 @@ ngx_http_webhook_variable(ngx_http_request_t *r,
         s.len = ngx_sprintf(p, "%ui", ctx->secret_index) - p;
         break;
 
-    default: /* NGX_HTTP_WEBHOOK_VAR_REASON */
-        s = *ngx_http_webhook_reason_name(ctx->reason);
+    case NGX_HTTP_WEBHOOK_VAR_RL_REMAINING:
+        if (!ctx->rl_set) {
+            break;
+        }
+
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.data = p;
+        s.len = ngx_sprintf(p, "%uL", ctx->rl_remaining) - p;
+        break;
+
+    default: /* NGX_HTTP_WEBHOOK_VAR_REASON: refused, or would have been */
+        s = *ngx_http_webhook_reason_name(
+                 ctx->reason != NGX_HTTP_WEBHOOK_PASS ? ctx->reason
+                                                      : ctx->would_reason);
         break;
     }
 

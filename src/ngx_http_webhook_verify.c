@@ -284,8 +284,8 @@ ngx_http_webhook_verify_body(ngx_http_request_t *r,
         }
     }
 
-    match = webhook_hmac_match(keys, nkeys, ctx->candidates,
-                               ctx->ncandidates);
+    match = webhook_hmac_match_mac(keys, nkeys, ctx->candidates,
+                                   ctx->ncandidates, ctx->matched_mac);
 
     if (match == WEBHOOK_ERROR) {
         goto failed;
@@ -298,6 +298,7 @@ ngx_http_webhook_verify_body(ngx_http_request_t *r,
 
     ctx->verified = 1;
     ctx->secret_index = (ngx_uint_t) match + 1;
+    ctx->matched_mac_len = webhook_digest_size(wlcf->preset->digest);
 
     return NGX_OK;
 
@@ -349,7 +350,9 @@ ngx_http_webhook_request_id(ngx_http_request_t *r,
 {
     if (!ctx->id_evaluated) {
         if (ngx_http_webhook_request_field(r, ctx, ctx->conf->id,
-                                           &ctx->conf->preset->id, &ctx->id)
+                                           ctx->conf->preset
+                                           ? &ctx->conf->preset->id : NULL,
+                                           &ctx->id)
             == NGX_ERROR)
         {
             return NGX_ERROR;
@@ -373,7 +376,8 @@ ngx_http_webhook_request_event(ngx_http_request_t *r,
 {
     if (!ctx->event_evaluated) {
         if (ngx_http_webhook_request_field(r, ctx, ctx->conf->event,
-                                           &ctx->conf->preset->event,
+                                           ctx->conf->preset
+                                           ? &ctx->conf->preset->event : NULL,
                                            &ctx->event)
             == NGX_ERROR)
         {
@@ -402,6 +406,10 @@ ngx_http_webhook_request_field(ngx_http_request_t *r,
 
     if (cv) {
         return ngx_http_complex_value(r, cv, out);
+    }
+
+    if (source == NULL) {
+        return NGX_OK;
     }
 
     switch (source->type) {

@@ -1,0 +1,111 @@
+#!/usr/bin/perl
+#
+# How many entries a zone of a given size holds, measured: fill a 1 MiB
+# limit zone with distinct IPv4-like keys and a 1 MiB replay zone with
+# distinct GitHub delivery ids (UUIDs) until the first eviction, and
+# print the bytes per entry.  docs/status.md quotes the result.
+#
+#   perl bench/zone-sizing.pl        (after ./build.sh)
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/../t/lib";
+
+use Test::Webhook;
+use Test::Webhook::Sign qw(github_header);
+
+my $t = Test::Webhook->new;
+my $size = 1024 * 1024;
+my $secret = 'sizing-secret';
+
+$t->write_file('github.secret', $secret, 0600);
+
+$t->write_file_expand('nginx.conf', <<'EOF');
+
+%%TEST_GLOBALS%%
+
+events {
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    # an hour-long window: entries outlive the measurement
+    webhook_limit_zone zone=keys:1m key=$http_x_key rate=1000r/h;
+    webhook_replay_zone zone=ids:1m ttl=1h;
+
+    server {
+        listen 127.0.0.1:%%PORT_8080%%;
+
+        # proxied: "return" would answer before the preaccess phase
+        location /limit {
+            webhook_limit zone=keys;
+            proxy_pass http://127.0.0.1:%%PORT_8080%%/ok;
+        }
+
+        location /replay {
+            webhook_verify github;
+            webhook_secret file:%%TESTDIR%%/github.secret;
+            webhook_replay zone=ids;
+            proxy_pass http://127.0.0.1:%%PORT_8080%%/ok;
+        }
+
+        location = /ok {
+            return 204;
+        }
+
+        location = /status {
+            webhook_status;
+        }
+    }
+}
+
+EOF
+
+$t->run;
+
+sub zone {
+    my ($name) = @_;
+    return $t->status_json->{zones}{$name};
+}
+
+sub fill {
+    my ($name, $make) = @_;
+    my $batch = 500;
+
+    for (my $n = 0; $n < 100000; $n += $batch) {
+        $t->http_batch([ map { $make->($n + $_) } 0 .. $batch - 1 ],
+                       concurrency => 8);
+        my $z = zone($name);
+        return $z if $z->{evictions} > 0;
+    }
+
+    die "$name: no eviction after 100000 entries\n";
+}
+
+my $limit = fill('keys', sub {
+    my $i = shift;
+    my $ip = join '.', 10, ($i >> 16) & 255, ($i >> 8) & 255, $i & 255;
+    return { method => 'GET', path => '/limit', headers => [['X-Key', $ip]] };
+});
+
+my $replay = fill('ids', sub {
+    my $i = shift;
+    my $id = sprintf '%08x-cc78-11e3-81ab-4c9367dc%04x', $i, $i & 0xffff;
+    my $body = qq({"n":$i});
+    return { path => '/replay', body => $body, headers => [
+        ['X-Hub-Signature-256', github_header($secret, $body)],
+        ['X-GitHub-Delivery', $id],
+    ] };
+});
+
+printf "zone size %d bytes (entries when the first eviction happened)\n",
+    $size;
+printf "  limit zone, 10.x.y.z keys:      %6d entries, %4.0f bytes each\n",
+    $limit->{entries}, $size / $limit->{entries};
+printf "  replay zone, UUID delivery ids: %6d entries, %4.0f bytes each\n",
+    $replay->{entries}, $size / $replay->{entries};
+
+$t->stop;

@@ -1,0 +1,471 @@
+
+/*
+ * ngx_http_webhook_module: sliding-window rate limits.
+ *
+ * A limit zone counts requests per key (a complex value) in two fixed
+ * windows of wall-clock time; src/core/webhook_window.c has the
+ * arithmetic.  A location may apply several limits (say 5r/s and 100r/m
+ * on one key): a request is admitted only if every limit admits it, and
+ * only then counts against each.  To make that one atomic step across
+ * workers, the zones' mutexes are all taken, always in the order the
+ * zones were declared, before anything is checked.  Refused requests do
+ * not count.  The check runs before the body is read.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webhook_module.h"
+
+
+typedef struct {
+    ngx_str_t                   key;
+    uint32_t                    hash;
+    webhook_window_t           *window;
+    webhook_window_verdict_t    verdict;
+} ngx_http_webhook_limit_state_t;
+
+
+static ngx_int_t ngx_http_webhook_limit_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_add_header(ngx_http_request_t *r,
+    const char *name, uint64_t value);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+/*
+ * webhook_limit_zone zone=NAME:SIZE key=VALUE rate=Nr/s|Nr/m|Nr/h
+ *                    [sync=on|off];
+ */
+
+char *
+ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    u_char                            *p;
+    ngx_str_t                         *value, s, zone_spec, rate;
+    ngx_int_t                          n;
+    ngx_uint_t                         i;
+    ngx_http_webhook_zone_t           *zone;
+    ngx_http_compile_complex_value_t   ccv;
+    ngx_http_complex_value_t           key;
+
+    value = cf->args->elts;
+
+    ngx_str_null(&zone_spec);
+    ngx_str_null(&rate);
+    ngx_memzero(&key, sizeof(ngx_http_complex_value_t));
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            zone_spec = value[i];
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "key=", 4) == 0) {
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+            ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+            ccv.cf = cf;
+            ccv.value = &s;
+            ccv.complex_value = &key;
+
+            if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "rate=", 5) == 0) {
+            rate.data = value[i].data + 5;
+            rate.len = value[i].len - 5;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "sync=off") == 0) {
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "sync=on") == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"sync=on\" needs \"webhook_redis\", which "
+                               "this version does not have yet");
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (zone_spec.len == 0 || key.value.len == 0 || rate.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs zone=NAME:SIZE, key=VALUE and "
+                           "rate=Nr/s (or r/m, r/h)", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* "10r/s": a positive count, "r/", and a unit */
+
+    p = rate.data + rate.len;
+
+    if (rate.len < 4 || ngx_strncmp(p - 3, "r/", 2) != 0) {
+        goto invalid_rate;
+    }
+
+    n = ngx_atoi(rate.data, rate.len - 3);
+
+    if (n <= 0 || (uint64_t) n > WEBHOOK_WINDOW_LIMIT_MAX) {
+        goto invalid_rate;
+    }
+
+    zone = ngx_http_webhook_zone_add(cf, &zone_spec,
+                                     NGX_HTTP_WEBHOOK_ZONE_LIMIT,
+                                     sizeof(webhook_window_t));
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    switch (p[-1]) {
+    case 's':
+        zone->period_ms = 1000;
+        break;
+    case 'm':
+        zone->period_ms = 60 * 1000;
+        break;
+    case 'h':
+        zone->period_ms = 60 * 60 * 1000;
+        break;
+    default:
+        goto invalid_rate;
+    }
+
+    zone->limit = (uint64_t) n;
+    zone->key = key;
+    zone->rate = rate;
+
+    return NGX_CONF_OK;
+
+invalid_rate:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid rate \"%V\", expected Nr/s, Nr/m or Nr/h",
+                       &rate);
+    return NGX_CONF_ERROR;
+}
+
+
+/* webhook_limit zone=NAME [dry_run]; */
+
+char *
+ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webhook_loc_conf_t *wlcf = conf;
+
+    ngx_str_t                 *value, name;
+    ngx_uint_t                 i, dry_run;
+    ngx_http_webhook_limit_t  *limit, *limits;
+    ngx_http_webhook_zone_t   *zone;
+
+    value = cf->args->elts;
+
+    ngx_str_null(&name);
+    dry_run = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            name.data = value[i].data + 5;
+            name.len = value[i].len - 5;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "dry_run") == 0) {
+            dry_run = 1;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have \"zone\" parameter",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    zone = ngx_http_webhook_zone_find(cf, &name, NGX_HTTP_WEBHOOK_ZONE_LIMIT);
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (wlcf->limits == NGX_CONF_UNSET_PTR) {
+        wlcf->limits = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_webhook_limit_t));
+        if (wlcf->limits == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    limits = wlcf->limits->elts;
+
+    for (i = 0; i < wlcf->limits->nelts; i++) {
+        if (limits[i].zone == zone) {
+            return "has a duplicate zone";
+        }
+    }
+
+    if (ngx_array_push(wlcf->limits) == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* keep the array in declaration order of the zones: the lock order */
+
+    limits = wlcf->limits->elts;
+
+    for (i = wlcf->limits->nelts - 1; i > 0; i--) {
+        if (limits[i - 1].zone->index < zone->index) {
+            break;
+        }
+
+        limits[i] = limits[i - 1];
+    }
+
+    limit = &limits[i];
+    limit->zone = zone;
+    limit->dry_run = dry_run;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * NGX_OK: admitted (and counted).  NGX_BUSY: refused by a limit.
+ * NGX_DECLINED: admitted, but a dry_run limit would have refused it.
+ */
+
+ngx_int_t
+ngx_http_webhook_limit_check(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    int64_t                          now_ms, period;
+    ngx_uint_t                       i, n, refused, would, best;
+    ngx_http_webhook_zone_t         *zone;
+    ngx_http_webhook_limit_t        *limits;
+    ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_state_t  *st;
+
+    limits = wlcf->limits->elts;
+    n = wlcf->limits->nelts;
+
+    st = ngx_pcalloc(r->pool, n * sizeof(ngx_http_webhook_limit_state_t));
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* keys first, outside the locks: they may run variable handlers */
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_complex_value(r, &limits[i].zone->key, &st[i].key)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (st[i].key.len > 65535) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webhook: the key of limit zone \"%V\" is longer "
+                          "than 65535 bytes, not limited",
+                          &limits[i].zone->name);
+            st[i].key.len = 0;
+        }
+
+        st[i].hash = ngx_crc32_short(st[i].key.data, st[i].key.len);
+    }
+
+    now_ms = ngx_http_webhook_now_ms();
+    refused = 0;
+    would = 0;
+
+    for (i = 0; i < n; i++) {
+        ngx_shmtx_lock(&limits[i].zone->shpool->mutex);
+    }
+
+    for (i = 0; i < n; i++) {
+
+        /* an empty key is not limited, as with limit_req */
+        if (st[i].key.len == 0) {
+            continue;
+        }
+
+        zone = limits[i].zone;
+        period = zone->period_ms;
+
+        e = ngx_http_webhook_zone_lookup(zone, st[i].hash, &st[i].key);
+
+        if (e == NULL) {
+            e = ngx_http_webhook_zone_insert(zone, st[i].hash, &st[i].key,
+                                             now_ms);
+            if (e == NULL) {
+                continue;
+            }
+        }
+
+        st[i].window = ngx_http_webhook_entry_payload(e);
+
+        webhook_window_advance(st[i].window, now_ms, period);
+
+        /* both windows are empty two periods after the current one */
+        e->expire_ms = (st[i].window->window + 2) * period;
+
+        webhook_window_check(st[i].window->previous, st[i].window->current,
+                             webhook_window_elapsed(st[i].window, now_ms,
+                                                    period),
+                             period, zone->limit, &st[i].verdict);
+
+        if (!st[i].verdict.admit) {
+            if (limits[i].dry_run) {
+                would = 1;
+
+            } else {
+                refused = 1;
+            }
+        }
+    }
+
+    if (!refused) {
+        for (i = 0; i < n; i++) {
+            if (st[i].window && st[i].verdict.admit) {
+                st[i].window->current++;
+            }
+        }
+    }
+
+    for (i = n; i > 0; i--) {
+        ngx_shmtx_unlock(&limits[i - 1].zone->shpool->mutex);
+    }
+
+    /* the headers report the tightest limit: the least remaining */
+
+    best = n;
+
+    for (i = 0; i < n; i++) {
+        if (st[i].window == NULL) {
+            continue;
+        }
+
+        if (best == n
+            || st[i].verdict.remaining < st[best].verdict.remaining
+            || (st[i].verdict.remaining == st[best].verdict.remaining
+                && st[i].verdict.reset_ms > st[best].verdict.reset_ms))
+        {
+            best = i;
+        }
+    }
+
+    if (best < n) {
+        ctx->rl_limit = limits[best].zone->limit;
+        ctx->rl_remaining = refused ? 0 : st[best].verdict.remaining;
+        ctx->rl_reset_ms = st[best].verdict.reset_ms;
+        ctx->rl_set = 1;
+    }
+
+    if (refused) {
+        return NGX_BUSY;
+    }
+
+    return would ? NGX_DECLINED : NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_webhook_limit_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_webhook_limit_header_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * RateLimit-Limit, -Remaining, -Reset on every response of a limited
+ * location, whoever produced it (the upstream, an error_page, the
+ * module's own refusal), and Retry-After on the module's 429.
+ */
+
+static ngx_int_t
+ngx_http_webhook_limit_header_filter(ngx_http_request_t *r)
+{
+    uint64_t                 reset;
+    ngx_http_webhook_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_webhook_get_ctx(r);
+
+    if (ctx == NULL || !ctx->rl_set) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    /* whole seconds, rounded up */
+    reset = (uint64_t) (ctx->rl_reset_ms + 999) / 1000;
+
+    if (ngx_http_webhook_add_header(r, "RateLimit-Limit", ctx->rl_limit)
+        != NGX_OK
+        || ngx_http_webhook_add_header(r, "RateLimit-Remaining",
+                                       ctx->rl_remaining)
+           != NGX_OK
+        || ngx_http_webhook_add_header(r, "RateLimit-Reset", reset) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->reason == NGX_HTTP_WEBHOOK_RATE_LIMITED
+        && r->headers_out.status == NGX_HTTP_TOO_MANY_REQUESTS)
+    {
+        if (ngx_http_webhook_add_header(r, "Retry-After", reset) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_add_header(ngx_http_request_t *r, const char *name,
+    uint64_t value)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%uL", value) - p;
+
+    return NGX_OK;
+}

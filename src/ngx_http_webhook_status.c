@@ -1,0 +1,751 @@
+
+/*
+ * ngx_http_webhook_module: counters and the status endpoint.
+ *
+ * Every location the module acts in gets a record of counters in one
+ * shared memory zone, found by the location's name, so every worker's
+ * requests count and the numbers survive a reload (the zone has a fixed
+ * size, so nginx hands the same memory to the new configuration).
+ * Counters are updated with atomic adds, without a lock; the lock is
+ * only taken to add or list records.
+ *
+ * webhook_status renders them as JSON (jansson) or, with
+ * ?format=prometheus, in the Prometheus text format.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webhook_module.h"
+
+
+#define NGX_HTTP_WEBHOOK_STATUS_SIZE  (1024 * 1024)
+#define NGX_HTTP_WEBHOOK_NAME_MAX     256
+
+
+typedef struct {
+    ngx_queue_t                   queue;
+    size_t                        name_len;
+    u_char                        name[NGX_HTTP_WEBHOOK_NAME_MAX];
+    ngx_atomic_t                  verified;
+    ngx_atomic_t                  duplicates;
+    ngx_atomic_t                  rejected[NGX_HTTP_WEBHOOK_NREASONS];
+    ngx_atomic_t                  would[NGX_HTTP_WEBHOOK_NREASONS];
+    ngx_atomic_t                  last_success;
+    ngx_atomic_t                  last_failure;
+} ngx_http_webhook_counters_t;
+
+
+struct ngx_http_webhook_stats_s {
+    ngx_str_t                     name;         /* the location's URI */
+    ngx_str_t                     preset;
+    ngx_http_webhook_counters_t    *record;       /* set by the zone init */
+};
+
+
+typedef struct {
+    ngx_queue_t                   records;
+} ngx_http_webhook_status_sh_t;
+
+
+/* a copy taken under no lock: what one request renders */
+typedef struct {
+    ngx_str_t                     name;
+    ngx_str_t                     preset;
+    ngx_atomic_uint_t             verified;
+    ngx_atomic_uint_t             duplicates;
+    ngx_atomic_uint_t             rejected[NGX_HTTP_WEBHOOK_NREASONS];
+    ngx_atomic_uint_t             would[NGX_HTTP_WEBHOOK_NREASONS];
+    ngx_atomic_uint_t             last_success;
+    ngx_atomic_uint_t             last_failure;
+} ngx_http_webhook_snapshot_t;
+
+
+typedef struct {
+    ngx_str_t                     name;
+    ngx_uint_t                    type;
+    ngx_uint_t                    entries;
+    ngx_uint_t                    evictions;
+    ngx_uint_t                    evicted_unexpired;
+} ngx_http_webhook_zone_snapshot_t;
+
+
+static ngx_int_t ngx_http_webhook_status_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_webhook_status_handler(ngx_http_request_t *r);
+static ngx_array_t *ngx_http_webhook_snapshot(ngx_http_request_t *r,
+    ngx_http_webhook_main_conf_t *wmcf);
+static ngx_array_t *ngx_http_webhook_zone_snapshot(ngx_http_request_t *r,
+    ngx_http_webhook_main_conf_t *wmcf);
+static ngx_int_t ngx_http_webhook_status_json(ngx_http_request_t *r,
+    ngx_array_t *locs, ngx_array_t *zones, ngx_str_t *out);
+static ngx_int_t ngx_http_webhook_status_prometheus(ngx_http_request_t *r,
+    ngx_array_t *locs, ngx_array_t *zones, ngx_str_t *out);
+
+
+static ngx_str_t  ngx_http_webhook_status_zone_name =
+    ngx_string("webhook_status");
+
+
+/* webhook_status; */
+
+char *
+ngx_http_webhook_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_webhook_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a location that counts: called from merge for every active location */
+
+ngx_int_t
+ngx_http_webhook_stats_register(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *wlcf)
+{
+    ngx_http_webhook_stats_t       *st, **sp;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_webhook_main_conf_t   *wmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /* server level: no location is named there */
+    if (clcf->name.len == 0) {
+        return NGX_OK;
+    }
+
+    st = ngx_pcalloc(cf->pool, sizeof(ngx_http_webhook_stats_t));
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    st->name = clcf->name;
+    st->name.len = ngx_min(st->name.len, NGX_HTTP_WEBHOOK_NAME_MAX);
+
+    if (wlcf->preset) {
+        st->preset = wlcf->preset->name;
+    }
+
+    wlcf->stats = st;
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webhook_module);
+
+    sp = ngx_array_push(&wmcf->stats);
+    if (sp == NULL) {
+        return NGX_ERROR;
+    }
+
+    *sp = st;
+
+    return NGX_OK;
+}
+
+
+/* postconfiguration: one zone for every counted location */
+
+ngx_int_t
+ngx_http_webhook_status_init(ngx_conf_t *cf)
+{
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webhook_module);
+
+    wmcf->status_zone = ngx_shared_memory_add(cf,
+                                          &ngx_http_webhook_status_zone_name,
+                                          NGX_HTTP_WEBHOOK_STATUS_SIZE,
+                                          &ngx_http_webhook_module);
+    if (wmcf->status_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    wmcf->status_zone->init = ngx_http_webhook_status_init_zone;
+    wmcf->status_zone->data = wmcf;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_webhook_main_conf_t  *owmcf = data;
+
+    ngx_uint_t                     i;
+    ngx_queue_t                   *q;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_webhook_stats_t     **sp;
+    ngx_http_webhook_counters_t     *rec;
+    ngx_http_webhook_status_sh_t  *sh;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    wmcf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (owmcf || shm_zone->shm.exists) {
+        sh = shpool->data;
+
+    } else {
+        sh = ngx_slab_calloc(shpool, sizeof(ngx_http_webhook_status_sh_t));
+        if (sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_queue_init(&sh->records);
+        shpool->data = sh;
+        shpool->log_nomem = 0;
+    }
+
+    wmcf->status_pool = shpool;
+    wmcf->status_sh = sh;
+
+    /*
+     * Find or add each location's record by name.  Workers of the old
+     * configuration may be listing records right now: hold the lock.
+     */
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    sp = wmcf->stats.elts;
+
+    for (i = 0; i < wmcf->stats.nelts; i++) {
+
+        rec = NULL;
+
+        for (q = ngx_queue_head(&sh->records);
+             q != ngx_queue_sentinel(&sh->records);
+             q = ngx_queue_next(q))
+        {
+            rec = ngx_queue_data(q, ngx_http_webhook_counters_t, queue);
+
+            if (rec->name_len == sp[i]->name.len
+                && ngx_strncmp(rec->name, sp[i]->name.data, rec->name_len)
+                   == 0)
+            {
+                break;
+            }
+
+            rec = NULL;
+        }
+
+        if (rec == NULL) {
+            rec = ngx_slab_calloc_locked(shpool,
+                                         sizeof(ngx_http_webhook_counters_t));
+            if (rec == NULL) {
+                ngx_log_error(NGX_LOG_WARN, shm_zone->shm.log, 0,
+                              "webhook: no room to count location \"%V\"",
+                              &sp[i]->name);
+                continue;
+            }
+
+            rec->name_len = sp[i]->name.len;
+            ngx_memcpy(rec->name, sp[i]->name.data, rec->name_len);
+            ngx_queue_insert_tail(&sh->records, &rec->queue);
+        }
+
+        sp[i]->record = rec;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_webhook_stats_count(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_http_webhook_counters_t  *rec;
+
+    if (ctx->conf->stats == NULL || ctx->conf->stats->record == NULL) {
+        return;
+    }
+
+    rec = ctx->conf->stats->record;
+
+    if (ctx->verified) {
+        (void) ngx_atomic_fetch_add(&rec->verified, 1);
+    }
+
+    if (ctx->duplicate) {
+        (void) ngx_atomic_fetch_add(&rec->duplicates, 1);
+    }
+
+    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+        (void) ngx_atomic_fetch_add(&rec->rejected[ctx->reason], 1);
+        rec->last_failure = ngx_time();
+        return;
+    }
+
+    if (ctx->would_reason != NGX_HTTP_WEBHOOK_PASS) {
+        (void) ngx_atomic_fetch_add(&rec->would[ctx->would_reason], 1);
+        rec->last_failure = ngx_time();
+        return;
+    }
+
+    rec->last_success = ngx_time();
+}
+
+
+static ngx_int_t
+ngx_http_webhook_status_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      body, type, format;
+    ngx_array_t                   *locs, *zones;
+    ngx_http_complex_value_t       cv;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+
+    locs = ngx_http_webhook_snapshot(r, wmcf);
+    zones = ngx_http_webhook_zone_snapshot(r, wmcf);
+
+    if (locs == NULL || zones == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
+        && format.len == 10
+        && ngx_strncmp(format.data, "prometheus", 10) == 0)
+    {
+        rc = ngx_http_webhook_status_prometheus(r, locs, zones, &body);
+        ngx_str_set(&type, "text/plain; version=0.0.4");
+
+    } else {
+        rc = ngx_http_webhook_status_json(r, locs, zones, &body);
+        ngx_str_set(&type, "application/json");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
+    cv.value = body;
+
+    return ngx_http_send_response(r, NGX_HTTP_OK, &type, &cv);
+}
+
+
+/* the current configuration's locations, each record once */
+
+static ngx_array_t *
+ngx_http_webhook_snapshot(ngx_http_request_t *r,
+    ngx_http_webhook_main_conf_t *wmcf)
+{
+    ngx_uint_t                    i, j, dup;
+    ngx_array_t                  *a;
+    ngx_http_webhook_stats_t    **sp;
+    ngx_http_webhook_counters_t    *rec;
+    ngx_http_webhook_snapshot_t  *s, *ss;
+
+    a = ngx_array_create(r->pool, wmcf->stats.nelts + 1,
+                         sizeof(ngx_http_webhook_snapshot_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    sp = wmcf->stats.elts;
+
+    for (i = 0; i < wmcf->stats.nelts; i++) {
+
+        rec = sp[i]->record;
+
+        if (rec == NULL) {
+            continue;
+        }
+
+        ss = a->elts;
+        dup = 0;
+
+        for (j = 0; j < a->nelts; j++) {
+            if (ss[j].name.len == sp[i]->name.len
+                && ngx_strncmp(ss[j].name.data, sp[i]->name.data,
+                               ss[j].name.len) == 0)
+            {
+                dup = 1;
+                break;
+            }
+        }
+
+        if (dup) {
+            continue;
+        }
+
+        s = ngx_array_push(a);
+        if (s == NULL) {
+            return NULL;
+        }
+
+        s->name = sp[i]->name;
+        s->preset = sp[i]->preset;
+        s->verified = rec->verified;
+        s->duplicates = rec->duplicates;
+        s->last_success = rec->last_success;
+        s->last_failure = rec->last_failure;
+
+        for (j = 0; j < NGX_HTTP_WEBHOOK_NREASONS; j++) {
+            s->rejected[j] = rec->rejected[j];
+            s->would[j] = rec->would[j];
+        }
+    }
+
+    return a;
+}
+
+
+static ngx_array_t *
+ngx_http_webhook_zone_snapshot(ngx_http_request_t *r,
+    ngx_http_webhook_main_conf_t *wmcf)
+{
+    ngx_uint_t                         i;
+    ngx_array_t                       *a;
+    ngx_http_webhook_zone_t          **zp;
+    ngx_http_webhook_zone_snapshot_t  *s;
+
+    a = ngx_array_create(r->pool, wmcf->zones.nelts + 1,
+                         sizeof(ngx_http_webhook_zone_snapshot_t));
+    if (a == NULL) {
+        return NULL;
+    }
+
+    zp = wmcf->zones.elts;
+
+    for (i = 0; i < wmcf->zones.nelts; i++) {
+        s = ngx_array_push(a);
+        if (s == NULL) {
+            return NULL;
+        }
+
+        s->name = zp[i]->name;
+        s->type = zp[i]->type;
+
+        ngx_shmtx_lock(&zp[i]->shpool->mutex);
+
+        s->entries = zp[i]->sh->entries;
+        s->evictions = zp[i]->sh->evictions;
+        s->evicted_unexpired = zp[i]->sh->evicted_unexpired;
+
+        ngx_shmtx_unlock(&zp[i]->shpool->mutex);
+    }
+
+    return a;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
+    ngx_array_t *zones, ngx_str_t *out)
+{
+    char                              *text, name[NGX_HTTP_WEBHOOK_NAME_MAX + 1];
+    json_t                            *root, *jlocs, *jzones, *loc, *rej,
+                                      *would, *z, *redis;
+    ngx_uint_t                         i, j;
+    ngx_core_conf_t                   *ccf;
+    ngx_http_webhook_snapshot_t       *s;
+    ngx_http_webhook_zone_snapshot_t  *zs;
+
+    root = json_object();
+    jlocs = json_object();
+    jzones = json_object();
+    redis = json_object();
+
+    if (root == NULL || jlocs == NULL || jzones == NULL || redis == NULL) {
+        goto failed;
+    }
+
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "locations", jlocs);
+    json_object_set_new(root, "zones", jzones);
+    json_object_set_new(root, "redis", redis);
+
+    s = locs->elts;
+
+    for (i = 0; i < locs->nelts; i++) {
+        loc = json_object();
+        rej = json_object();
+        would = json_object();
+
+        if (loc == NULL || rej == NULL || would == NULL) {
+            goto failed;
+        }
+
+        json_object_set_new(loc, "preset",
+                            json_stringn((char *) s[i].preset.data,
+                                         s[i].preset.len));
+        json_object_set_new(loc, "verified", json_integer(s[i].verified));
+        json_object_set_new(loc, "rejected", rej);
+        json_object_set_new(loc, "duplicates",
+                            json_integer(s[i].duplicates));
+        json_object_set_new(loc, "monitor_would_reject", would);
+        json_object_set_new(loc, "last_success",
+                            json_integer(s[i].last_success));
+        json_object_set_new(loc, "last_failure",
+                            json_integer(s[i].last_failure));
+
+        for (j = 1; j < NGX_HTTP_WEBHOOK_NREASONS; j++) {
+            ngx_memcpy(name, ngx_http_webhook_reason_name(j)->data,
+                       ngx_http_webhook_reason_name(j)->len);
+            name[ngx_http_webhook_reason_name(j)->len] = '\0';
+
+            json_object_set_new(rej, name, json_integer(s[i].rejected[j]));
+            json_object_set_new(would, name, json_integer(s[i].would[j]));
+        }
+
+        /* jansson keys are C strings; the name is bounded above */
+        ngx_memcpy(name, s[i].name.data, s[i].name.len);
+        name[s[i].name.len] = '\0';
+
+        json_object_set_new(jlocs, name, loc);
+    }
+
+    zs = zones->elts;
+
+    for (i = 0; i < zones->nelts; i++) {
+        z = json_object();
+        if (z == NULL) {
+            goto failed;
+        }
+
+        json_object_set_new(z, "type", json_string(
+                            zs[i].type == NGX_HTTP_WEBHOOK_ZONE_LIMIT
+                            ? "limit" : "replay"));
+        json_object_set_new(z, "entries", json_integer(zs[i].entries));
+        json_object_set_new(z, "evictions", json_integer(zs[i].evictions));
+        json_object_set_new(z, "evicted_unexpired",
+                            json_integer(zs[i].evicted_unexpired));
+
+        ngx_memcpy(name, zs[i].name.data,
+                   ngx_min(zs[i].name.len, NGX_HTTP_WEBHOOK_NAME_MAX));
+        name[ngx_min(zs[i].name.len, NGX_HTTP_WEBHOOK_NAME_MAX)] = '\0';
+
+        json_object_set_new(jzones, name, z);
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                           ngx_core_module);
+
+    json_object_set_new(redis, "configured", json_false());
+    json_object_set_new(redis, "connected_workers", json_integer(0));
+    json_object_set_new(redis, "workers",
+                        json_integer(ccf->worker_processes));
+    json_object_set_new(redis, "syncs", json_integer(0));
+    json_object_set_new(redis, "failures", json_integer(0));
+    json_object_set_new(redis, "last_error", json_string(""));
+    json_object_set_new(redis, "leader_pid", json_integer(0));
+
+    text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_strlen(text) + 1;
+    out->data = ngx_pnalloc(r->pool, out->len);
+
+    if (out->data) {
+        ngx_memcpy(out->data, text, out->len - 1);
+        out->data[out->len - 1] = LF;
+    }
+
+    free(text);
+
+    return out->data ? NGX_OK : NGX_ERROR;
+
+failed:
+
+    json_decref(root);
+    json_decref(jlocs);
+    json_decref(jzones);
+    json_decref(redis);
+
+    return NGX_ERROR;
+}
+
+
+/* a Prometheus label value: backslash, quote and newline escaped */
+
+static u_char *
+ngx_http_webhook_label(u_char *p, ngx_str_t *s)
+{
+    size_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        switch (s->data[i]) {
+        case '\\':
+        case '"':
+            *p++ = '\\';
+            *p++ = s->data[i];
+            break;
+        case LF:
+            *p++ = '\\';
+            *p++ = 'n';
+            break;
+        default:
+            *p++ = s->data[i];
+        }
+    }
+
+    return p;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
+    ngx_array_t *zones, ngx_str_t *out)
+{
+    u_char                            *p;
+    size_t                             size;
+    ngx_uint_t                         i, j;
+    ngx_http_webhook_snapshot_t       *s;
+    ngx_http_webhook_zone_snapshot_t  *zs;
+
+    /* generous: every line bounded by its escaped labels and a number */
+
+    size = 4096;
+    s = locs->elts;
+
+    for (i = 0; i < locs->nelts; i++) {
+        size += (6 + 2 * NGX_HTTP_WEBHOOK_NREASONS)
+                * (160 + 2 * s[i].name.len + s[i].preset.len + NGX_INT64_LEN);
+    }
+
+    zs = zones->elts;
+
+    for (i = 0; i < zones->nelts; i++) {
+        size += 3 * (96 + 2 * zs[i].name.len + NGX_INT64_LEN);
+    }
+
+    p = ngx_pnalloc(r->pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+#define webhook_metric_head(name, help, type)                                 \
+    p = ngx_sprintf(p, "# HELP " name " " help "\n# TYPE " name " " type "\n")
+
+#define webhook_loc_labels(i)                                                 \
+    p = ngx_sprintf(p, "{location=\"");                                       \
+    p = ngx_http_webhook_label(p, &s[i].name);                                \
+    p = ngx_sprintf(p, "\",preset=\"");                                       \
+    p = ngx_http_webhook_label(p, &s[i].preset);                              \
+    *p++ = '"'
+
+    webhook_metric_head("nginx_webhook_verified_total",
+                        "Requests whose signature verified.", "counter");
+    for (i = 0; i < locs->nelts; i++) {
+        p = ngx_sprintf(p, "nginx_webhook_verified_total");
+        webhook_loc_labels(i);
+        p = ngx_sprintf(p, "} %uA\n", s[i].verified);
+    }
+
+    webhook_metric_head("nginx_webhook_rejected_total",
+                        "Requests refused, by reason.", "counter");
+    for (i = 0; i < locs->nelts; i++) {
+        for (j = 1; j < NGX_HTTP_WEBHOOK_NREASONS; j++) {
+            p = ngx_sprintf(p, "nginx_webhook_rejected_total");
+            webhook_loc_labels(i);
+            p = ngx_sprintf(p, ",reason=\"%V\"} %uA\n",
+                            ngx_http_webhook_reason_name(j),
+                            s[i].rejected[j]);
+        }
+    }
+
+    webhook_metric_head("nginx_webhook_duplicates_total",
+                        "Deliveries seen before.", "counter");
+    for (i = 0; i < locs->nelts; i++) {
+        p = ngx_sprintf(p, "nginx_webhook_duplicates_total");
+        webhook_loc_labels(i);
+        p = ngx_sprintf(p, "} %uA\n", s[i].duplicates);
+    }
+
+    webhook_metric_head("nginx_webhook_monitor_would_reject_total",
+                        "Requests monitor mode or dry_run let through "
+                        "that would have been refused, by reason.",
+                        "counter");
+    for (i = 0; i < locs->nelts; i++) {
+        for (j = 1; j < NGX_HTTP_WEBHOOK_NREASONS; j++) {
+            p = ngx_sprintf(p, "nginx_webhook_monitor_would_reject_total");
+            webhook_loc_labels(i);
+            p = ngx_sprintf(p, ",reason=\"%V\"} %uA\n",
+                            ngx_http_webhook_reason_name(j), s[i].would[j]);
+        }
+    }
+
+    webhook_metric_head("nginx_webhook_last_success_timestamp_seconds",
+                        "When a request last passed.", "gauge");
+    for (i = 0; i < locs->nelts; i++) {
+        p = ngx_sprintf(p, "nginx_webhook_last_success_timestamp_seconds"
+                        "{location=\"");
+        p = ngx_http_webhook_label(p, &s[i].name);
+        p = ngx_sprintf(p, "\"} %uA\n", s[i].last_success);
+    }
+
+    webhook_metric_head("nginx_webhook_last_failure_timestamp_seconds",
+                        "When a request was last refused.", "gauge");
+    for (i = 0; i < locs->nelts; i++) {
+        p = ngx_sprintf(p, "nginx_webhook_last_failure_timestamp_seconds"
+                        "{location=\"");
+        p = ngx_http_webhook_label(p, &s[i].name);
+        p = ngx_sprintf(p, "\"} %uA\n", s[i].last_failure);
+    }
+
+    webhook_metric_head("nginx_webhook_zone_entries",
+                        "Entries in a shared memory zone.", "gauge");
+    for (i = 0; i < zones->nelts; i++) {
+        p = ngx_sprintf(p, "nginx_webhook_zone_entries{zone=\"");
+        p = ngx_http_webhook_label(p, &zs[i].name);
+        p = ngx_sprintf(p, "\"} %ui\n", zs[i].entries);
+    }
+
+    webhook_metric_head("nginx_webhook_zone_evictions_total",
+                        "Entries evicted from a full zone.", "counter");
+    for (i = 0; i < zones->nelts; i++) {
+        p = ngx_sprintf(p, "nginx_webhook_zone_evictions_total{zone=\"");
+        p = ngx_http_webhook_label(p, &zs[i].name);
+        p = ngx_sprintf(p, "\"} %ui\n", zs[i].evictions);
+    }
+
+    webhook_metric_head("nginx_webhook_zone_evicted_unexpired_total",
+                        "Evicted entries that still mattered.", "counter");
+    for (i = 0; i < zones->nelts; i++) {
+        p = ngx_sprintf(p, "nginx_webhook_zone_evicted_unexpired_total"
+                        "{zone=\"");
+        p = ngx_http_webhook_label(p, &zs[i].name);
+        p = ngx_sprintf(p, "\"} %ui\n", zs[i].evicted_unexpired);
+    }
+
+    webhook_metric_head("nginx_webhook_redis_up",
+                        "Workers connected to Redis (0 without Redis).",
+                        "gauge");
+    p = ngx_sprintf(p, "nginx_webhook_redis_up 0\n");
+
+    webhook_metric_head("nginx_webhook_redis_syncs_total",
+                        "Rate-limit syncs with Redis.", "counter");
+    p = ngx_sprintf(p, "nginx_webhook_redis_syncs_total 0\n");
+
+    webhook_metric_head("nginx_webhook_redis_failures_total",
+                        "Failed Redis operations.", "counter");
+    p = ngx_sprintf(p, "nginx_webhook_redis_failures_total 0\n");
+
+#undef webhook_metric_head
+#undef webhook_loc_labels
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
