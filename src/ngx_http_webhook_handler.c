@@ -53,7 +53,8 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
 
     wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webhook_module);
 
-    if (wlcf->preset == NULL && wlcf->allow == NULL && wlcf->limits == NULL)
+    if ((wlcf->preset == NULL && wlcf->allow == NULL && wlcf->limits == NULL)
+        || wlcf->status)
     {
         return NGX_DECLINED;
     }

@@ -263,7 +263,12 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
            there is nothing to record */
     }
 
-    if (conf->preset || conf->allow || conf->limits) {
+    /* webhook_status is not inherited: it names one location */
+    if (conf->status == NGX_CONF_UNSET) {
+        conf->status = 0;
+    }
+
+    if ((conf->preset || conf->allow || conf->limits) && !conf->status) {
         if (ngx_http_webhook_stats_register(cf, conf) != NGX_OK) {
             return NGX_CONF_ERROR;
         }

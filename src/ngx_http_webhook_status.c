@@ -94,7 +94,16 @@ static ngx_str_t  ngx_http_webhook_status_zone_name =
 char *
 ngx_http_webhook_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_webhook_loc_conf_t *wlcf = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
+
+    if (wlcf->status != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    /* the status location itself is neither verified nor counted */
+    wlcf->status = 1;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_webhook_status_handler;
