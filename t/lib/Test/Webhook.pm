@@ -493,15 +493,30 @@ sub bad_lines {
     return grep { /$BAD_LINES/ } split /\n/, $text // '';
 }
 
+# $t->expect_alert(qr/.../): lines of the error log matching it are not
+# counted by the check (for a test that provokes them on purpose, e.g.
+# "worker process 1234 exited on signal 9" after killing a worker)
+
+sub expect_alert {
+    my ($self, $re) = @_;
+    push @{ $self->{_expected} }, $re;
+    return $self;
+}
+
 sub _scan_logs {
     my ($self) = @_;
+
+    my @expected = @{ $self->{_expected} || [] };
 
     for my $name ('error.log', 'nginx.stderr') {
         my $data = $self->read_file($name);
         my $off = $self->{_offsets}{$name} // 0;
         $off = 0 if $off > length $data;
-        push @{ $self->{_bad} }, map { "$name: $_" }
-            bad_lines(substr($data, $off));
+        my @bad = bad_lines(substr($data, $off));
+        for my $re (@expected) {
+            @bad = grep { !/$re/ } @bad;
+        }
+        push @{ $self->{_bad} }, map { "$name: $_" } @bad;
         $self->{_offsets}{$name} = length $data;
     }
 }
@@ -729,20 +744,15 @@ sub _bytes {
     return $c;
 }
 
-# $t->http(%args) -> { status, headers => {lc => value}, body, raw, error }
-#   method (POST), path (/), host (localhost), headers [[name, value], ...],
-#   body, chunked => 1, chunk_size (4096), chunk_delay (seconds),
-#   port (8080's, else the first mapped), timeout (10), request => raw bytes
+# the request http() and http_open() send, as [bytes, delay before] pieces
 
-sub http {
+sub _request_pieces {
     my ($self, %a) = @_;
 
-    my $method  = $a{method} // 'POST';
-    my $path    = $a{path} // '/';
-    my $port    = $a{port} // $self->_default_port;
-    my $timeout = $a{timeout} // 10;
-    my @h       = @{ $a{headers} || [] };
-    my $body    = _bytes($a{body});
+    my $method = $a{method} // 'POST';
+    my $path   = $a{path} // '/';
+    my @h      = @{ $a{headers} || [] };
+    my $body   = _bytes($a{body});
 
     my %has = map { lc($_->[0]) => 1 } @h;
 
@@ -750,56 +760,126 @@ sub http {
 
     if (defined $a{request}) {
         push @pieces, [_bytes($a{request}), 0];
-
-    } else {
-        my $req = "$method $path HTTP/1.1\r\n";
-        $req .= 'Host: ' . ($a{host} // 'localhost') . "\r\n"
-            unless $has{host};
-        $req .= "$_->[0]: $_->[1]\r\n" for @h;
-
-        if ($a{chunked}) {
-            $req .= "Transfer-Encoding: chunked\r\n"
-                unless $has{'transfer-encoding'};
-        } elsif (defined $body && !$has{'content-length'}) {
-            $req .= 'Content-Length: ' . length($body) . "\r\n";
-        }
-
-        $req .= "Connection: close\r\n" unless $has{connection};
-        $req .= "\r\n";
-
-        if ($a{chunked}) {
-            my $size = $a{chunk_size} || 4096;
-            my $delay = $a{chunk_delay} // 0;
-            push @pieces, [$req, 0];
-            $body //= '';
-            for (my $off = 0; $off < length $body; $off += $size) {
-                my $chunk = substr($body, $off, $size);
-                push @pieces, [sprintf("%x\r\n", length $chunk)
-                               . $chunk . "\r\n", $delay];
-            }
-            push @pieces, ["0\r\n\r\n", $delay];
-
-        } else {
-            push @pieces, [$req . ($body // ''), 0];
-        }
+        return @pieces;
     }
 
-    my $resp = { status => 0, headers => {}, body => '', raw => '' };
+    my $req = "$method $path HTTP/1.1\r\n";
+    $req .= 'Host: ' . ($a{host} // 'localhost') . "\r\n"
+        unless $has{host};
+    $req .= "$_->[0]: $_->[1]\r\n" for @h;
 
-    my $s = IO::Socket::INET->new(
-        PeerAddr => '127.0.0.1',
-        PeerPort => $port,
-        Proto    => 'tcp',
-        Timeout  => $timeout,
-    );
+    if ($a{chunked}) {
+        $req .= "Transfer-Encoding: chunked\r\n"
+            unless $has{'transfer-encoding'};
+    } elsif (defined $body && !$has{'content-length'}) {
+        $req .= 'Content-Length: ' . length($body) . "\r\n";
+    }
+
+    $req .= "Connection: close\r\n" unless $has{connection};
+    $req .= "\r\n";
+
+    if ($a{head_only}) {
+        push @pieces, [$req, 0];
+
+    } elsif ($a{chunked}) {
+        my $size = $a{chunk_size} || 4096;
+        my $delay = $a{chunk_delay} // 0;
+        push @pieces, [$req, 0];
+        $body //= '';
+        for (my $off = 0; $off < length $body; $off += $size) {
+            my $chunk = substr($body, $off, $size);
+            push @pieces, [sprintf("%x\r\n", length $chunk)
+                           . $chunk . "\r\n", $delay];
+        }
+        push @pieces, ["0\r\n\r\n", $delay];
+
+    } else {
+        push @pieces, [$req . ($body // ''), 0];
+    }
+
+    return @pieces;
+}
+
+sub _connect {
+    my ($self, %a) = @_;
+
+    my $addr    = $a{addr} // '127.0.0.1';
+    my $port    = $a{port} // $self->_default_port;
+    my $timeout = $a{timeout} // 10;
+
+    my $s = $addr =~ /:/
+        ? IO::Socket::IP->new(
+              PeerHost => $addr,
+              PeerPort => $port,
+              Proto    => 'tcp',
+              Timeout  => $timeout,
+          )
+        : IO::Socket::INET->new(
+              PeerAddr => $addr,
+              PeerPort => $port,
+              Proto    => 'tcp',
+              Timeout  => $timeout,
+          );
+
+    return (undef, "connect to $addr:$port: $!") unless $s;
+
+    binmode $s;
+
+    return ($s, undef);
+}
+
+# true when $raw holds a whole final response (head, and a body whose end
+# is known: content-length, or the last chunk)
+
+sub _response_complete {
+    my ($raw) = @_;
+
+    my $resp = { status => 0, headers => {}, body => '' };
+    _parse_response($resp, $raw);
+
+    return 0 unless $resp->{status};
+
+    my $h = $resp->{headers};
+
+    return 1 if $resp->{status} == 204 || $resp->{status} == 304;
+
+    if (($h->{'transfer-encoding'} // '') =~ /chunked/i) {
+        return $raw =~ /\r\n0\r\n(?:[^\r\n]+\r\n)*\r\n\z/ ? 1 : 0;
+    }
+
+    if (defined $h->{'content-length'}) {
+        return length($resp->{body}) >= $h->{'content-length'} ? 1 : 0;
+    }
+
+    return 0;
+}
+
+# $t->http(%args) -> { status, headers => {lc => value}, body, raw, error,
+#                      elapsed }
+#   method (POST), path (/), host (localhost), headers [[name, value], ...],
+#   body, chunked => 1, chunk_size (4096), chunk_delay (seconds),
+#   addr (127.0.0.1; '::1' for IPv6), port (8080's, else the first mapped),
+#   timeout (10), request => raw bytes, until_response => 1 (return once a
+#   complete response arrived instead of waiting for EOF)
+
+sub http {
+    my ($self, %a) = @_;
+
+    my $timeout = $a{timeout} // 10;
+    my @pieces = $self->_request_pieces(%a);
+
+    my $resp = { status => 0, headers => {}, body => '', raw => '' };
+    my $start = now();
+
+    my ($s, $err) = $self->_connect(%a, timeout => $timeout);
 
     if (!$s) {
-        $resp->{error} = "connect to 127.0.0.1:$port: $!";
+        $resp->{error} = $err;
+        $resp->{elapsed} = now() - $start;
         return $resp;
     }
 
     local $SIG{PIPE} = 'IGNORE';
-    binmode $s;
     $s->blocking(0);
 
     my $sel = IO::Select->new($s);
@@ -841,6 +921,8 @@ sub http {
                 $eof = 1;    # reset: keep what arrived
             } elsif ($n == 0) {
                 $eof = 1;
+            } elsif ($a{until_response} && _response_complete($raw)) {
+                last;
             }
         }
 
@@ -861,9 +943,116 @@ sub http {
     close $s;
 
     $resp->{raw} = $raw;
+    $resp->{elapsed} = now() - $start;
     _parse_response($resp, $raw);
 
     return $resp;
+}
+
+# $c = $t->http_open(%args): connect and send the request as http() builds
+# it (same arguments; chunk delays are not honoured), and return at once,
+# the connection held open: the request goes on inside nginx while the
+# test does other things.  head_only => 1 sends only the request head
+# (give a Content-Length header, or a body for its length), so nginx waits
+# for a body that never comes.  Then http_read($c) and/or http_close($c).
+# Returns { sock, start, error } (error set when the connection failed).
+
+sub http_open {
+    my ($self, %a) = @_;
+
+    my $c = { start => now(), raw => '' };
+
+    my ($s, $err) = $self->_connect(%a);
+
+    if (!$s) {
+        $c->{error} = $err;
+        return $c;
+    }
+
+    local $SIG{PIPE} = 'IGNORE';
+
+    my $out = join '', map { $_->[0] } $self->_request_pieces(%a);
+    my $off = 0;
+
+    while ($off < length $out) {
+        my $n = syswrite($s, $out, length($out) - $off, $off);
+        if (!defined $n) {
+            next if $! == EINTR || $! == EAGAIN;
+            $c->{write_error} = "$!";
+            last;
+        }
+        $off += $n;
+    }
+
+    $c->{sock} = $s;
+
+    return $c;
+}
+
+# $r = $t->http_read($c, timeout => 10, eof => 0): waits for the response
+# on an http_open connection; returns as soon as a complete response
+# arrived (the connection stays open: nginx may still be discarding a
+# body), or at EOF, or at the timeout (error 'timeout'); with eof => 1 it
+# reads on to EOF (nginx closes after the request's log phase).  elapsed
+# is counted from http_open.  Same response hash as http().
+
+sub http_read {
+    my ($self, $c, %o) = @_;
+
+    my $timeout = $o{timeout} // 10;
+    my $resp = { status => 0, headers => {}, body => '', raw => '' };
+
+    if (!$c->{sock}) {
+        $resp->{error} = $c->{error} // 'connection closed';
+        $resp->{elapsed} = now() - $c->{start};
+        return $resp;
+    }
+
+    my $s = $c->{sock};
+    $s->blocking(0);
+
+    my $sel = IO::Select->new($s);
+    my $deadline = now() + $timeout;
+
+    while ($o{eof} || !_response_complete($c->{raw})) {
+        my $left = $deadline - now();
+        if ($left <= 0) {
+            $resp->{error} = 'timeout';
+            last;
+        }
+
+        next unless $sel->can_read($left);
+
+        my $n = sysread($s, $c->{raw}, 65536, length $c->{raw});
+        if (!defined $n) {
+            next if $! == EINTR || $! == EAGAIN || $! == EWOULDBLOCK;
+            $resp->{error} = "read: $!" unless length $c->{raw};
+            $self->http_close($c);
+            last;
+        }
+        if ($n == 0) {
+            $resp->{error} = 'closed without a response'
+                unless length $c->{raw};
+            $self->http_close($c);
+            last;
+        }
+    }
+
+    $resp->{raw} = $c->{raw};
+    $resp->{elapsed} = now() - $c->{start};
+    _parse_response($resp, $c->{raw});
+
+    return $resp;
+}
+
+# $t->http_close($c): close an http_open connection (from the client's
+# side: mid-request, this is a client abort)
+
+sub http_close {
+    my ($self, $c) = @_;
+
+    my $s = delete $c->{sock} or return;
+    close $s;
 }
 
 sub _parse_response {
@@ -1020,6 +1209,114 @@ sub http_many {
     }
 
     return \@r;
+}
+
+# $t->http_batch(\@reqs, concurrency => N): the requests over N client
+# processes at once, each sending its share one after another (request i
+# goes to process i % N); returns the responses in the order of @reqs.
+# For hundreds of requests where http_many would fork one process each.
+
+sub http_batch {
+    my ($self, $reqs, %o) = @_;
+
+    my $n = $o{concurrency} || 10;
+    $n = @$reqs if $n > @$reqs;
+
+    my $dir = $self->{_testdir};
+    my @pids;
+
+    for my $p (0 .. $n - 1) {
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+
+        if ($pid == 0) {
+            my @out;
+            for (my $i = $p; $i < @$reqs; $i += $n) {
+                my %a = %{ $reqs->[$i] };
+                my $r = eval { $self->request(%a) }
+                        || { status => 0, error => "$@" };
+                delete $r->{raw};
+                push @out, [$i, $r];
+            }
+            nstore(\@out, "$dir/batch-$$.sto");
+            POSIX::_exit(0);
+        }
+
+        push @pids, $pid;
+    }
+
+    my @r;
+    for my $pid (@pids) {
+        waitpid($pid, 0);
+        my $f = "$dir/batch-$pid.sto";
+        next unless -f $f;
+        $r[ $_->[0] ] = $_->[1] for @{ retrieve($f) };
+        unlink $f;
+    }
+
+    return [ map { $r[$_] // { status => 0, headers => {}, body => '',
+                               error => 'lost' } } 0 .. $#$reqs ];
+}
+
+# $t->wait_until(sub { ... }, timeout => 5, interval => 0.05): calls the
+# sub until it returns true or the timeout passes; returns its last value.
+# For bounded polling instead of fixed sleeps.
+
+sub wait_until {
+    my ($self, $cb, %o) = @_;
+
+    my $deadline = now() + ($o{timeout} // 5);
+    my $interval = $o{interval} // 0.05;
+
+    while (1) {
+        my $v = $cb->();
+        return $v if $v;
+        return $v if now() >= $deadline;
+        Time::HiRes::sleep($interval);
+    }
+}
+
+# $t->status_json($path = '/status', %http_args): GET the webhook_status
+# location, decoded (undef unless 200 and JSON); ($json, $resp) in list
+# context.  $t->status_prometheus($path): the same with ?format=prometheus,
+# the text (undef unless 200); ($text, $resp) in list context.
+
+sub status_json {
+    my ($self, $path, %a) = @_;
+
+    my $r = $self->http(method => 'GET', path => $path // '/status',
+                        timeout => 5, %a);
+    my $j = $r->{status} == 200 ? $self->json($r) : undef;
+
+    return wantarray ? ($j, $r) : $j;
+}
+
+sub status_prometheus {
+    my ($self, $path, %a) = @_;
+
+    $path //= '/status';
+    $path .= ($path =~ /\?/ ? '&' : '?') . 'format=prometheus';
+
+    my $r = $self->http(method => 'GET', path => $path, timeout => 5, %a);
+    my $text = $r->{status} == 200 ? $r->{body} : undef;
+
+    return wantarray ? ($text, $r) : $text;
+}
+
+# $t->prometheus($text) -> { 'name{labels as written}' => value, ... } for
+# every sample line (comments skipped)
+
+sub prometheus {
+    my ($self, $text) = @_;
+
+    my %m;
+    for (split /\n/, $text // '') {
+        next if /^\s*(?:#|$)/;
+        my ($k, $v) = /^(\S+(?:\{.*\})?)\s+(\S+)(?:\s+\d+)?\s*$/ or next;
+        $m{$k} = $v;
+    }
+
+    return \%m;
 }
 
 sub json {
