@@ -157,9 +157,23 @@ $r = $t->http(path => '/small', body => $four, headers => [
 ]);
 is($t->status($r), 413, 'content-length 4k over a 1k limit: 413');
 
-$r = $t->h2(path => '/small', port => $h2, body => $four, no_length => 1,
-    headers => [['Stripe-Signature', stripe_header($secret, time, $four)]]);
-is($t->status($r), 413, 'h2c 4k without length over a 1k limit: 413');
+# Over HTTP/2 nginx answers 413 while the client is still sending DATA
+# frames and resets the stream; curl 7.88 then sometimes reports an empty
+# reply or a stream error instead of the 413.  What matters here is that
+# nginx refused the body as too large and nothing went upstream.
+
+for my $h2_case (['with content-length', 0, qr/too large body: 4096 bytes/],
+    ['without length', 1, qr/too large chunked body: \d+ bytes/])
+{
+    my ($name, $no_length, $logged) = @$h2_case;
+
+    $t->h2(path => '/small', port => $h2, body => $four,
+        no_length => $no_length,
+        headers => [['Stripe-Signature', stripe_header($secret, time, $four)]]);
+
+    like($t->error_log, qr/$logged.*"POST \/small HTTP\/2\.0"/,
+        "h2c 4k $name over a 1k limit: refused as too large");
+}
 
 is($t->upstream_count, $n, 'oversized bodies not forwarded');
 
