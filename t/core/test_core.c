@@ -21,6 +21,8 @@ main(int argc, char **argv)
     test_vectors(argc > 1 ? argv[1] : NULL);
     test_sigheader();
     test_timestamp();
+    test_form();
+    test_ed25519(argc > 1 ? argv[1] : NULL);
 
     return tap_done();
 }
