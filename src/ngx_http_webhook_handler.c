@@ -3,9 +3,10 @@
  * ngx_http_webhook_module: the request pipeline (PREACCESS phase).
  *
  *   1. judged already (before an internal redirect)?  let it go on;
- *   2. signature header, candidates, timestamp: refuse before the body;
+ *   2. signature header, candidates, timestamp: refuse before the body
+ *      (or, for a plaintext token, decide without it);
  *   3. read the body (possibly over several event loop turns);
- *   4. HMAC over the signed bytes;
+ *   4. HMAC (or Ed25519) over the signed bytes;
  *   5. verdict: go on (NGX_DECLINED), or refuse with a JSON reason.
  *
  * Reading the body follows ngx_http_mirror_module and lua-nginx-module's
@@ -70,7 +71,9 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+        /* refused, or (GitLab's token) decided without the body */
+
+        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS || ctx->verified) {
             return ngx_http_webhook_verdict(r, ctx);
         }
 
