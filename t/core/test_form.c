@@ -22,6 +22,7 @@ static void test_limits(void);
 static void test_twilio_example(void);
 static void test_query(void);
 static void test_port(void);
+static void test_body_hash(void);
 
 
 void
@@ -33,6 +34,7 @@ test_form(void)
     test_twilio_example();
     test_query();
     test_port();
+    test_body_hash();
 
     tap_free_all();
 }
@@ -272,4 +274,41 @@ test_port(void)
 
     n = webhook_url_toggle_port(tap_dups("https://h/p"), 11, out, 15);
     tap_is_str(out, n, "https://h:443/p", "port: exactly enough room");
+}
+
+
+/* Twilio's bodySHA256: the providers.md JSON vector, fed in two pieces */
+
+static void
+test_body_hash(void)
+{
+    char             hex[65];
+    const char      *body;
+    unsigned char    md[32];
+    webhook_hash_t  *h;
+
+    body = "{\"id\":\"evt_test_0001\",\"type\":\"test.event\",\"data\":"
+           "{\"amount\":1000,\"currency\":\"usd\"}}";
+
+    h = webhook_hash_new(WEBHOOK_SHA256);
+
+    if (!tap_ok(h != NULL, "hash: new")) {
+        return;
+    }
+
+    tap_ok(webhook_hash_update(h, tap_dup(body, 10), 10) == WEBHOOK_OK
+           && webhook_hash_update(h, tap_dups(body + 10), strlen(body) - 10)
+              == WEBHOOK_OK
+           && webhook_hash_update(h, NULL, 0) == WEBHOOK_OK
+           && webhook_hash_finish(h, md) == WEBHOOK_OK,
+           "hash: fed in pieces");
+
+    webhook_hex_encode(hex, md, sizeof(md));
+
+    tap_is_str(hex, 64, "3eba1eef2c41586ecae7c50465139b35"
+                        "c23686c5c5e52671c92d106b95c6b3db",
+               "hash: the twilio_json bodySHA256");
+
+    webhook_hash_free(h);
+    webhook_hash_free(NULL);
 }
