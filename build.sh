@@ -163,9 +163,54 @@ nginx_binary() {
 }
 
 
+# The providers' own SDKs sign requests in t/056-sdk.t: npm packages
+# pinned by t/sdk/package-lock.json, installed into t/sdk/node_modules.
+# Without node or a reachable registry those tests skip (and say why);
+# nothing else depends on them.
+install_sdks() {
+    local dir="$ROOT/t/sdk" stamp
+
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1
+    then
+        if [ "$(id -u)" -eq 0 ]; then
+            ( ensure_packages nodejs npm ) \
+                || log "could not install nodejs and npm with apt"
+        fi
+    fi
+
+    if ! command -v npm >/dev/null 2>&1; then
+        log "no npm: the provider SDK tests (t/056-sdk.t) will be skipped"
+        return 0
+    fi
+
+    stamp=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum \
+            | cut -d' ' -f1)
+
+    if [ "$(cat "$dir/node_modules/.webhook-stamp" 2>/dev/null)" = "$stamp" ]
+    then
+        return 0
+    fi
+
+    log "installing the provider SDKs for the tests (npm ci in t/sdk)"
+    mkdir -p "$BUILD"
+
+    if ( cd "$dir" && npm ci --no-audit --no-fund --loglevel=error \
+             --fetch-retries=1 --fetch-timeout=30000 ) \
+           >"$BUILD/npm.log" 2>&1
+    then
+        echo "$stamp" > "$dir/node_modules/.webhook-stamp"
+    else
+        rm -rf "$dir/node_modules"
+        log "npm could not install the provider SDKs (see build/npm.log):"
+        log "the provider SDK tests (t/056-sdk.t) will be skipped"
+    fi
+}
+
+
 do_test() {
     ensure_packages "${TEST_PACKAGES[@]}"
     do_build
+    install_sdks
     cd "$ROOT"
     TEST_NGINX_BINARY=$(nginx_binary) \
     TEST_WEBHOOK_MODULE="$BUILD/$MODULE.so" \

@@ -6,9 +6,10 @@
  *   1. judged already (before an internal redirect)?  let it go on;
  *   2. the IP allowlist;
  *   3. the rate limits (counted here, before the body);
- *   4. signature header, candidates, timestamp;
+ *   4. signature header, candidates, timestamp (or, for a plaintext
+ *      token, the whole decision);
  *   5. read the body (possibly over several event loop turns);
- *   6. HMAC over the signed bytes;
+ *   6. HMAC (or Ed25519) over the signed bytes;
  *   7. the replay cache, for verified deliveries only;
  *   8. verdict: go on (NGX_DECLINED), or refuse with a JSON reason.
  * In monitor mode (and for dry_run limits) a failed check only records
@@ -99,6 +100,12 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
         return ngx_http_webhook_verdict(r, ctx);
     }
 
+    /* GitLab's plaintext token was decided from the header alone */
+
+    if (ctx->verified) {
+        goto replay;
+    }
+
     if (!ctx->body_read) {
         rc = ngx_http_read_client_request_body(r,
                                                ngx_http_webhook_body_ready);
@@ -143,6 +150,8 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
             return ngx_http_webhook_verdict(r, ctx);
         }
     }
+
+replay:
 
     if (wlcf->replay && ctx->verified) {
 

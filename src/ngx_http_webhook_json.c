@@ -6,8 +6,12 @@
  * The body is parsed at most once per request, only when a field is
  * asked for, straight from the body buffers (jansson pulls through a
  * callback, so a body in a temp file is never assembled in memory), and
- * only up to a size bound.  A body that is not JSON yields no field; it
- * never fails a request, since the scheme itself does not need JSON.
+ * only up to a size bound; jansson bounds the nesting depth itself
+ * (JSON_PARSER_MAX_DEPTH, 2048 in Debian 12's 2.14) and fails deeper
+ * documents instead of recursing without end.  A body that is not JSON
+ * yields no field; it never fails a scheme that does not need JSON.
+ * Paths are dotted; a segment of digits indexes an array ("0.eventId",
+ * "entry.0.id").
  */
 
 
@@ -21,7 +25,7 @@
 /* webhook deliveries are small; a larger body is not parsed for fields */
 #define NGX_HTTP_WEBHOOK_JSON_MAX   (1024 * 1024)
 
-/* a dotted path deeper than this is a configuration mistake */
+/* a path segment longer than this is a configuration mistake */
 #define NGX_HTTP_WEBHOOK_JSON_PATH  64
 
 
@@ -40,11 +44,15 @@ ngx_http_webhook_json_body(ngx_http_request_t *r, ngx_http_webhook_ctx_t *ctx)
         return ctx->json;
     }
 
+    /* not read (yet, or at all: refused before it): no fields, for now */
+
+    if (!ctx->body_read) {
+        return NULL;
+    }
+
     ctx->json_parsed = 1;
 
-    if (!ctx->body_read
-        || ngx_http_webhook_body_length(r) > NGX_HTTP_WEBHOOK_JSON_MAX)
-    {
+    if (ngx_http_webhook_body_length(r) > NGX_HTTP_WEBHOOK_JSON_MAX) {
         return NULL;
     }
 
@@ -74,6 +82,21 @@ ngx_http_webhook_json_read(void *buffer, size_t buflen, void *data)
     n = ngx_http_webhook_body_copy(cur, buffer, buflen);
 
     return (n == NGX_ERROR) ? (size_t) -1 : (size_t) n;
+}
+
+
+/* One path: NGX_OK, NGX_DECLINED (not there, or not JSON), NGX_ERROR. */
+
+ngx_int_t
+ngx_http_webhook_json_field(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, const char *path, ngx_str_t *out)
+{
+    const char  *paths[NGX_HTTP_WEBHOOK_MAX_SOURCES];
+
+    ngx_memzero(paths, sizeof(paths));
+    paths[0] = path;
+
+    return ngx_http_webhook_json_string(r, ctx, paths, out);
 }
 
 
@@ -132,7 +155,7 @@ static json_t *
 ngx_http_webhook_json_lookup(json_t *root, const char *path)
 {
     char         key[NGX_HTTP_WEBHOOK_JSON_PATH];
-    size_t       len;
+    size_t       len, i, index;
     json_t      *v;
     const char  *dot;
 
@@ -140,22 +163,37 @@ ngx_http_webhook_json_lookup(json_t *root, const char *path)
 
     while (v && *path) {
 
-        if (!json_is_object(v)) {
-            return NULL;
-        }
-
         dot = strchr(path, '.');
         len = dot ? (size_t) (dot - path) : ngx_strlen(path);
 
-        if (len >= sizeof(key)) {
+        if (len == 0 || len >= sizeof(key)) {
             return NULL;
         }
 
         ngx_memcpy(key, path, len);
         key[len] = '\0';
-
-        v = json_object_get(v, key);
         path += len + (dot ? 1 : 0);
+
+        if (json_is_object(v)) {
+            v = json_object_get(v, key);
+            continue;
+        }
+
+        if (!json_is_array(v) || len > 9) {
+            return NULL;
+        }
+
+        index = 0;
+
+        for (i = 0; i < len; i++) {
+            if (key[i] < '0' || key[i] > '9') {
+                return NULL;
+            }
+
+            index = index * 10 + (key[i] - '0');
+        }
+
+        v = json_array_get(v, index);
     }
 
     return v;

@@ -19,6 +19,12 @@ static ngx_int_t ngx_http_webhook_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_webhook_log_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_webhook_custom_set(
+    ngx_http_webhook_loc_conf_t *conf);
+static char *ngx_http_webhook_check_keys(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *conf);
+static ngx_int_t ngx_http_webhook_default_public_url(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *conf);
 
 static char *ngx_http_webhook_verify(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -31,6 +37,26 @@ static ngx_conf_enum_t  ngx_http_webhook_modes[] = {
     { ngx_string("monitor"), NGX_HTTP_WEBHOOK_MONITOR },
     { ngx_null_string, 0 }
 };
+
+
+static ngx_conf_enum_t  ngx_http_webhook_encodings[] = {
+    { ngx_string("hex"), WEBHOOK_ENC_HEX },
+    { ngx_string("base64"), WEBHOOK_ENC_BASE64 },
+    { ngx_string("base64url"), WEBHOOK_ENC_BASE64URL },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_webhook_digests[] = {
+    { ngx_string("sha256"), WEBHOOK_SHA256 },
+    { ngx_string("sha1"), WEBHOOK_SHA1 },
+    { ngx_string("sha512"), WEBHOOK_SHA512 },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_str_t  ngx_http_webhook_default_url =
+    ngx_string("$scheme://$http_host$request_uri");
 
 
 static ngx_command_t  ngx_http_webhook_commands[] = {
@@ -75,6 +101,62 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       ngx_http_set_complex_value_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_webhook_loc_conf_t, event),
+      NULL },
+
+    { ngx_string("webhook_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, public_url),
+      NULL },
+
+    { ngx_string("webhook_public_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_public_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_signature_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, sig_header),
+      NULL },
+
+    { ngx_string("webhook_signature_pattern"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_signature_pattern,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_signature_encoding"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, sig_encoding),
+      &ngx_http_webhook_encodings },
+
+    { ngx_string("webhook_digest"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, digest),
+      &ngx_http_webhook_digests },
+
+    { ngx_string("webhook_signed_payload"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_signed_payload,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_timestamp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, timestamp),
       NULL },
 
     { ngx_string("webhook_allow_ip"),
@@ -202,12 +284,14 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
      *     conf->allow_all = 0;
      *     conf->replay_ttl = 0;
      *     conf->stats = NULL;
+     *     conf->sig_header = { 0, NULL };
      *     conf->verify_file = NULL;
      *     conf->verify_line = 0;
      */
 
     conf->preset = NGX_CONF_UNSET_PTR;
     conf->secrets = NGX_CONF_UNSET_PTR;
+    conf->public_keys = NGX_CONF_UNSET_PTR;
     conf->tolerance = NGX_CONF_UNSET;
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->id = NGX_CONF_UNSET_PTR;
@@ -216,6 +300,12 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
     conf->limits = NGX_CONF_UNSET_PTR;
     conf->replay = NGX_CONF_UNSET_PTR;
     conf->status = NGX_CONF_UNSET;
+    conf->public_url = NGX_CONF_UNSET_PTR;
+    conf->sig_pattern = NGX_CONF_UNSET_PTR;
+    conf->sig_encoding = NGX_CONF_UNSET_UINT;
+    conf->digest = NGX_CONF_UNSET_UINT;
+    conf->signed_payload = NGX_CONF_UNSET_PTR;
+    conf->timestamp = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -227,6 +317,12 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_webhook_loc_conf_t *prev = parent;
     ngx_http_webhook_loc_conf_t *conf = child;
 
+    char        *rv;
+    ngx_uint_t   custom_here;
+
+    /* before merging: was a custom-scheme directive written right here? */
+    custom_here = ngx_http_webhook_custom_set(conf);
+
     if (conf->preset == NGX_CONF_UNSET_PTR) {
         conf->preset = prev->preset;
         conf->verify_file = prev->verify_file;
@@ -235,11 +331,22 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->preset, prev->preset, NULL);
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+    ngx_conf_merge_ptr_value(conf->public_keys, prev->public_keys, NULL);
     ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_WEBHOOK_ENFORCE);
     ngx_conf_merge_ptr_value(conf->id, prev->id, NULL);
     ngx_conf_merge_ptr_value(conf->event, prev->event, NULL);
+    ngx_conf_merge_ptr_value(conf->public_url, prev->public_url, NULL);
+
+    ngx_conf_merge_str_value(conf->sig_header, prev->sig_header, "");
+    ngx_conf_merge_ptr_value(conf->sig_pattern, prev->sig_pattern, NULL);
+    ngx_conf_merge_uint_value(conf->sig_encoding, prev->sig_encoding,
+                              WEBHOOK_ENC_HEX);
+    ngx_conf_merge_uint_value(conf->digest, prev->digest, WEBHOOK_SHA256);
+    ngx_conf_merge_ptr_value(conf->signed_payload, prev->signed_payload,
+                             NULL);
+    ngx_conf_merge_ptr_value(conf->timestamp, prev->timestamp, NULL);
 
     /* allowlist rules are inherited as a whole, as the access module's */
     if (conf->allow == NGX_CONF_UNSET_PTR) {
@@ -278,19 +385,44 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (conf->secrets == NULL || conf->secrets->nelts == 0) {
+    if (conf->preset->custom) {
+        /* each location gets its own scheme, built from its directives */
+
+        conf->preset = ngx_http_webhook_custom_preset(cf, conf);
+        if (conf->preset == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (custom_here) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"webhook_verify %V\" in %s:%ui has no "
-                      "\"webhook_secret\"",
-                      &conf->preset->name, conf->verify_file,
+                      "\"webhook_signature_*\", \"webhook_digest\" and "
+                      "\"webhook_timestamp\" apply to \"webhook_verify "
+                      "custom\" only, not to \"webhook_verify %V\" in "
+                      "%s:%ui", &conf->preset->name, conf->verify_file,
                       conf->verify_line);
         return NGX_CONF_ERROR;
     }
 
+    rv = ngx_http_webhook_check_keys(cf, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (ngx_http_webhook_default_public_url(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->preset->sig_type != NGX_HTTP_WEBHOOK_SIG_HMAC
+        || conf->secrets == NULL)
+    {
+        return NGX_CONF_OK;
+    }
+
     /*
      * The keys depend on the preset (Standard Webhooks decodes its
-     * secrets), so they are made once both are known.  A location that
-     * inherits both shares its parent's keys.
+     * secrets, a custom scheme picks its digest), so they are made once
+     * both are known.  A location that inherits both shares its parent's
+     * keys.
      */
 
     if (conf->secrets == prev->secrets && conf->preset == prev->preset
@@ -307,6 +439,106 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_webhook_custom_set(ngx_http_webhook_loc_conf_t *conf)
+{
+    return conf->sig_header.data != NULL
+           || conf->sig_pattern != NGX_CONF_UNSET_PTR
+           || conf->sig_encoding != NGX_CONF_UNSET_UINT
+           || conf->digest != NGX_CONF_UNSET_UINT
+           || conf->signed_payload != NGX_CONF_UNSET_PTR
+           || conf->timestamp != NGX_CONF_UNSET_PTR;
+}
+
+
+/* the key material each kind of scheme needs is there */
+
+static char *
+ngx_http_webhook_check_keys(ngx_conf_t *cf, ngx_http_webhook_loc_conf_t *conf)
+{
+    ngx_uint_t    secrets, public_keys;
+    const char   *need;
+
+    secrets = conf->secrets && conf->secrets->nelts;
+    public_keys = conf->public_keys && conf->public_keys->nelts;
+
+    if (conf->preset->sig_type == NGX_HTTP_WEBHOOK_SIG_ED25519) {
+        if (public_keys) {
+            return NGX_CONF_OK;
+        }
+
+        need = "has no \"webhook_public_key\"";
+
+    } else if (conf->preset->ed25519_key) {
+        if (secrets || public_keys) {
+            return NGX_CONF_OK;
+        }
+
+        need = "has neither \"webhook_secret\" nor \"webhook_public_key\"";
+
+    } else {
+        if (secrets) {
+            return NGX_CONF_OK;
+        }
+
+        need = "has no \"webhook_secret\"";
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"webhook_verify %V\" in %s:%ui %s",
+                  &conf->preset->name, conf->verify_file, conf->verify_line,
+                  need);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * Schemes that sign the URL get "$scheme://$http_host$request_uri"
+ * unless webhook_public_url says otherwise; compiled once per location.
+ */
+
+static ngx_int_t
+ngx_http_webhook_default_public_url(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *conf)
+{
+    ngx_uint_t                         i;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (conf->public_url) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_MAX_PARTS; i++) {
+
+        if (conf->preset->payload[i].type == NGX_HTTP_WEBHOOK_PART_END) {
+            return NGX_OK;
+        }
+
+        if (conf->preset->payload[i].type == NGX_HTTP_WEBHOOK_PART_URL) {
+            break;
+        }
+    }
+
+    if (i == NGX_HTTP_WEBHOOK_MAX_PARTS) {
+        return NGX_OK;
+    }
+
+    conf->public_url = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (conf->public_url == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &ngx_http_webhook_default_url;
+    ccv.complex_value = conf->public_url;
+
+    return ngx_http_compile_complex_value(&ccv);
 }
 
 
@@ -366,7 +598,7 @@ ngx_http_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    return ngx_http_webhook_secret_load(cf, &value[1], secret);
+    return ngx_http_webhook_secret_load(cf, &value[1], secret, 1);
 }
 
 

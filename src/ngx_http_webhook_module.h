@@ -19,6 +19,8 @@
 
 #include "webhook_core.h"
 #include "webhook_codec.h"
+#include "webhook_ed25519.h"
+#include "webhook_form.h"
 #include "webhook_hmac.h"
 #include "webhook_sigheader.h"
 #include "webhook_timestamp.h"
@@ -51,8 +53,17 @@ typedef enum {
 typedef enum {
     NGX_HTTP_WEBHOOK_HDR_KV_LIST = 0,      /* t=..,v1=..   ts=..;h1=.. */
     NGX_HTTP_WEBHOOK_HDR_PREFIXED,         /* sha256=..   v0=..   bare */
-    NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST    /* v1,.. v1,.. */
+    NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST,   /* v1,.. v1,.. */
+    NGX_HTTP_WEBHOOK_HDR_PATTERN           /* custom: a regex's captures */
 } ngx_http_webhook_header_format_e;
+
+
+/* what a signature is checked with */
+typedef enum {
+    NGX_HTTP_WEBHOOK_SIG_HMAC = 0,         /* webhook_secret, HMAC */
+    NGX_HTTP_WEBHOOK_SIG_ED25519,          /* webhook_public_key, Ed25519 */
+    NGX_HTTP_WEBHOOK_SIG_TOKEN             /* the secret itself (GitLab) */
+} ngx_http_webhook_sig_type_e;
 
 
 /* what the configured secret string becomes as an HMAC key */
@@ -68,13 +79,17 @@ typedef enum {
     NGX_HTTP_WEBHOOK_PART_LITERAL,
     NGX_HTTP_WEBHOOK_PART_TIMESTAMP,       /* as received, not reformatted */
     NGX_HTTP_WEBHOOK_PART_ID,              /* the signed id header */
-    NGX_HTTP_WEBHOOK_PART_BODY
+    NGX_HTTP_WEBHOOK_PART_BODY,
+    NGX_HTTP_WEBHOOK_PART_METHOD,          /* "POST" */
+    NGX_HTTP_WEBHOOK_PART_URL,             /* webhook_public_url */
+    NGX_HTTP_WEBHOOK_PART_VALUE            /* custom: a complex value */
 } ngx_http_webhook_part_type_e;
 
 
 typedef struct {
     ngx_http_webhook_part_type_e    type;
     const char                     *literal;
+    ngx_http_complex_value_t       *value;        /* PART_VALUE */
 } ngx_http_webhook_part_t;
 
 
@@ -110,6 +125,28 @@ typedef struct {
 } ngx_http_webhook_source_t;
 
 
+typedef struct ngx_http_webhook_loc_conf_s  ngx_http_webhook_loc_conf_t;
+typedef struct ngx_http_webhook_ctx_s       ngx_http_webhook_ctx_t;
+typedef struct ngx_http_webhook_pattern_s   ngx_http_webhook_pattern_t;
+
+
+/*
+ * A step of a scheme that does not fit the generic path: it reads what
+ * it needs, and leaves its verdict in ctx->reason (and ctx->verified).
+ * NGX_OK, or NGX_ERROR for an internal failure.
+ */
+typedef ngx_int_t (*ngx_http_webhook_step_pt)(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+
+
+typedef struct {
+    ngx_http_webhook_step_pt          headers;      /* after the generic
+                                                       header step passed */
+    ngx_http_webhook_step_pt          body;         /* instead of the
+                                                       generic body step */
+} ngx_http_webhook_scheme_t;
+
+
 typedef struct {
     ngx_str_t                         name;
     webhook_digest_t                  digest;
@@ -131,6 +168,19 @@ typedef struct {
 
     ngx_http_webhook_source_t         id;
     ngx_http_webhook_source_t         event;
+
+    /* what most presets leave zero */
+    ngx_http_webhook_sig_type_e       sig_type;
+    const char                       *ed25519_key;  /* VERSIONED: the
+                                                       version of Ed25519
+                                                       entries ("v1a") */
+    const char                       *ts_json;      /* the signed
+                                                       timestamp is this
+                                                       field of the JSON
+                                                       body */
+    const ngx_http_webhook_scheme_t  *scheme;       /* NULL: generic */
+    ngx_uint_t                        custom;       /* webhook_verify
+                                                       custom's template */
 } ngx_http_webhook_preset_t;
 
 
@@ -215,13 +265,30 @@ typedef struct {
 
 
 typedef struct {
+    webhook_ed25519_key_t            *key;          /* freed with the
+                                                       configuration */
+    ngx_str_t                         origin;
+} ngx_http_webhook_public_key_t;
+
+
+struct ngx_http_webhook_loc_conf_s {
     const ngx_http_webhook_preset_t  *preset;       /* NULL: verify off */
     ngx_array_t                      *secrets;      /* of ..._secret_t */
     ngx_array_t                      *keys;         /* of webhook_hmac_t * */
+    ngx_array_t                      *public_keys;  /* of ..._public_key_t */
     time_t                            tolerance;
     ngx_uint_t                        mode;
     ngx_http_complex_value_t         *id;
     ngx_http_complex_value_t         *event;
+    ngx_http_complex_value_t         *public_url;
+
+    /* webhook_verify custom */
+    ngx_str_t                         sig_header;
+    ngx_http_webhook_pattern_t       *sig_pattern;
+    ngx_uint_t                        sig_encoding;
+    ngx_uint_t                        digest;
+    ngx_array_t                      *signed_payload; /* of ..._part_t */
+    ngx_http_complex_value_t         *timestamp;
 
     ngx_array_t                      *allow;        /* of webhook_cidr_t */
     ngx_uint_t                        allow_all;
@@ -236,7 +303,7 @@ typedef struct {
     /* where webhook_verify was set, for errors found at merge time */
     u_char                           *verify_file;
     ngx_uint_t                        verify_line;
-} ngx_http_webhook_loc_conf_t;
+};
 
 
 /*
@@ -244,7 +311,7 @@ typedef struct {
  * the ctx reset of an internal redirect (error_page, try_files): a
  * request is judged once, and its variables still answer afterwards.
  */
-typedef struct {
+struct ngx_http_webhook_ctx_s {
     ngx_http_webhook_loc_conf_t      *conf;         /* what judged it */
     ngx_http_webhook_reason_e         reason;       /* refused for */
     ngx_http_webhook_reason_e         would_reason; /* monitor, dry_run */
@@ -256,10 +323,18 @@ typedef struct {
 
     u_char                           *candidates;   /* decoded, back to back */
     size_t                            ncandidates;
+    u_char                           *ed25519;      /* 64-byte signatures */
+    size_t                            ned25519;
+    ngx_str_t                         token;        /* SIG_TOKEN: as sent */
 
     ngx_uint_t                        secret_index; /* 1-based, 0: none */
     u_char                            matched_mac[WEBHOOK_MAC_MAX];
     size_t                            matched_mac_len;
+
+    ngx_str_t                         url;          /* webhook_public_url */
+    ngx_str_t                         pieces[NGX_HTTP_WEBHOOK_MAX_PARTS];
+
+    u_char                            body_sha256[32]; /* Twilio JSON */
 
     ngx_str_t                         id;
     ngx_str_t                         event;
@@ -290,7 +365,10 @@ typedef struct {
     unsigned                          id_evaluated:1;
     unsigned                          event_evaluated:1;
     unsigned                          json_parsed:1;
-} ngx_http_webhook_ctx_t;
+    unsigned                          url_evaluated:1;
+    unsigned                          pieces_ready:1;
+    unsigned                          body_hash:1;  /* Twilio JSON */
+};
 
 
 /* a span-at-a-time walk over the request body: memory and temp file */
@@ -313,7 +391,7 @@ const ngx_http_webhook_preset_t *ngx_http_webhook_preset_find(ngx_str_t *name);
 
 /* ngx_http_webhook_secret.c */
 char *ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
-    ngx_http_webhook_secret_t *secret);
+    ngx_http_webhook_secret_t *secret, ngx_uint_t is_secret);
 ngx_array_t *ngx_http_webhook_keys_create(ngx_conf_t *cf,
     const ngx_http_webhook_preset_t *preset, ngx_array_t *secrets);
 
@@ -328,6 +406,36 @@ ngx_int_t ngx_http_webhook_request_event(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_str_t *event);
 ngx_table_elt_t *ngx_http_webhook_find_header(ngx_http_request_t *r,
     const char *name);
+ngx_int_t ngx_http_webhook_public_url(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_str_t *url);
+ngx_int_t ngx_http_webhook_hash_body(ngx_http_request_t *r,
+    webhook_hmac_t **keys, ngx_uint_t nkeys);
+void ngx_http_webhook_check_time(ngx_http_webhook_loc_conf_t *wlcf,
+    ngx_http_webhook_ctx_t *ctx, ngx_str_t *value, webhook_ts_format_t fmt);
+ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
+
+/* ngx_http_webhook_ed25519.c */
+char *ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    ngx_int_t *index);
+
+/* ngx_http_webhook_custom.c */
+char *ngx_http_webhook_signature_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webhook_signed_payload(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+const ngx_http_webhook_preset_t *ngx_http_webhook_custom_preset(
+    ngx_conf_t *cf, ngx_http_webhook_loc_conf_t *conf);
+int ngx_http_webhook_pattern_match(ngx_http_request_t *r,
+    ngx_http_webhook_pattern_t *pattern, ngx_str_t *value,
+    webhook_sig_list_t *list);
+
+/* ngx_http_webhook_token.c, _twilio.c, _mailgun.c */
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_token_scheme;
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_twilio_scheme;
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_mailgun_scheme;
 
 /* ngx_http_webhook_body.c */
 void ngx_http_webhook_body_open(ngx_http_webhook_body_cursor_t *cur,
@@ -341,6 +449,8 @@ off_t ngx_http_webhook_body_length(ngx_http_request_t *r);
 /* ngx_http_webhook_json.c */
 ngx_int_t ngx_http_webhook_json_string(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, const char *const *paths, ngx_str_t *out);
+ngx_int_t ngx_http_webhook_json_field(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, const char *path, ngx_str_t *out);
 
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);

@@ -16,37 +16,66 @@
 #include "ngx_http_webhook_module.h"
 
 
-#define PART_LIT(s)   { NGX_HTTP_WEBHOOK_PART_LITERAL, s }
-#define PART_TS       { NGX_HTTP_WEBHOOK_PART_TIMESTAMP, NULL }
-#define PART_ID       { NGX_HTTP_WEBHOOK_PART_ID, NULL }
-#define PART_BODY     { NGX_HTTP_WEBHOOK_PART_BODY, NULL }
+#define PART_LIT(s)   { NGX_HTTP_WEBHOOK_PART_LITERAL, s, NULL }
+#define PART_TS       { NGX_HTTP_WEBHOOK_PART_TIMESTAMP, NULL, NULL }
+#define PART_ID       { NGX_HTTP_WEBHOOK_PART_ID, NULL, NULL }
+#define PART_BODY     { NGX_HTTP_WEBHOOK_PART_BODY, NULL, NULL }
+#define PART_METHOD   { NGX_HTTP_WEBHOOK_PART_METHOD, NULL, NULL }
+#define PART_URL      { NGX_HTTP_WEBHOOK_PART_URL, NULL, NULL }
+
+#define NO_SOURCE     { NGX_HTTP_WEBHOOK_SRC_NONE, { NULL } }
+#define HEADER(...)   { NGX_HTTP_WEBHOOK_SRC_HEADER, { __VA_ARGS__ } }
+#define JSON(...)     { NGX_HTTP_WEBHOOK_SRC_JSON, { __VA_ARGS__ } }
+#define SIGNED_ID     { NGX_HTTP_WEBHOOK_SRC_SIGNED_ID, { NULL } }
+
+#define SHA256_HEX    WEBHOOK_SHA256, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_RAW
+#define SHA256_B64    WEBHOOK_SHA256, WEBHOOK_ENC_BASE64,                     \
+                      NGX_HTTP_WEBHOOK_KEY_RAW
+#define SHA1_HEX      WEBHOOK_SHA1, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_RAW
+#define SHA1_B64      WEBHOOK_SHA1, WEBHOOK_ENC_BASE64, NGX_HTTP_WEBHOOK_KEY_RAW
+
+#define PREFIXED(p)   NGX_HTTP_WEBHOOK_HDR_PREFIXED, 0, NULL, p
+#define KV(sep, t, s) NGX_HTTP_WEBHOOK_HDR_KV_LIST, sep, t, s
+
+#define NO_TIMESTAMP  0, WEBHOOK_TS_AUTO
+
+#define PART_NONE     { NGX_HTTP_WEBHOOK_PART_END, NULL, NULL }
+
+/* the fields most presets leave zero: sig_type, ed25519_key, ts_json,
+   scheme, custom */
+#define EXTRA(type, ed, ts_json, scheme)                                      \
+                      NGX_HTTP_WEBHOOK_SIG_##type, ed, ts_json, scheme, 0
+#define PLAIN         EXTRA(HMAC, NULL, NULL, NULL)
 
 
 static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
 
     /* Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>][,v0=..]; "<t>.<body>" */
     { ngx_string("stripe"),
-      WEBHOOK_SHA256, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_RAW,
-      NGX_HTTP_WEBHOOK_HDR_KV_LIST, ',', "t", "v1",
+      SHA256_HEX,
+      KV(',', "t", "v1"),
       { { "Stripe-Signature", NULL, NULL } },
       1, WEBHOOK_TS_SECONDS,
       { PART_TS, PART_LIT("."), PART_BODY },
-      { NGX_HTTP_WEBHOOK_SRC_JSON, { "id" } },
-      { NGX_HTTP_WEBHOOK_SRC_JSON, { "type" } } },
+      JSON("id"),
+      JSON("type"),
+      PLAIN },
 
     /* X-Hub-Signature-256: sha256=<hex> over the body */
     { ngx_string("github"),
-      WEBHOOK_SHA256, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_RAW,
-      NGX_HTTP_WEBHOOK_HDR_PREFIXED, 0, NULL, "sha256=",
+      SHA256_HEX,
+      PREFIXED("sha256="),
       { { "X-Hub-Signature-256", NULL, NULL } },
-      0, WEBHOOK_TS_AUTO,
+      NO_TIMESTAMP,
       { PART_BODY },
-      { NGX_HTTP_WEBHOOK_SRC_HEADER, { "X-GitHub-Delivery" } },
-      { NGX_HTTP_WEBHOOK_SRC_HEADER, { "X-GitHub-Event" } } },
+      HEADER("X-GitHub-Delivery"),
+      HEADER("X-GitHub-Event"),
+      PLAIN },
 
     /*
      * Standard Webhooks (and Svix, its origin): "v1,<b64> v1,<b64>" over
-     * "<id>.<ts>.<body>", key = base64 after "whsec_".
+     * "<id>.<ts>.<body>", key = base64 after "whsec_"; "v1a,<b64>"
+     * entries are Ed25519 signatures of the same bytes.
      */
     { ngx_string("standard"),
       WEBHOOK_SHA256, WEBHOOK_ENC_BASE64, NGX_HTTP_WEBHOOK_KEY_WHSEC_BASE64,
@@ -55,31 +84,255 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
         { "svix-signature", "svix-timestamp", "svix-id" } },
       1, WEBHOOK_TS_SECONDS,
       { PART_ID, PART_LIT("."), PART_TS, PART_LIT("."), PART_BODY },
-      { NGX_HTTP_WEBHOOK_SRC_SIGNED_ID, { NULL } },
-      { NGX_HTTP_WEBHOOK_SRC_JSON, { "type" } } },
+      SIGNED_ID,
+      JSON("type"),
+      EXTRA(HMAC, "v1a", NULL, NULL) },
 
     /* X-Shopify-Hmac-Sha256: base64 over the body ("events": no "X-") */
     { ngx_string("shopify"),
-      WEBHOOK_SHA256, WEBHOOK_ENC_BASE64, NGX_HTTP_WEBHOOK_KEY_RAW,
-      NGX_HTTP_WEBHOOK_HDR_PREFIXED, 0, NULL, "",
+      SHA256_B64,
+      PREFIXED(""),
       { { "X-Shopify-Hmac-Sha256", NULL, NULL },
         { "Shopify-Hmac-Sha256", NULL, NULL } },
-      0, WEBHOOK_TS_AUTO,
+      NO_TIMESTAMP,
       { PART_BODY },
-      { NGX_HTTP_WEBHOOK_SRC_HEADER,
-        { "X-Shopify-Event-Id", "Shopify-Event-Id", "X-Shopify-Webhook-Id" } },
-      { NGX_HTTP_WEBHOOK_SRC_HEADER,
-        { "X-Shopify-Topic", "Shopify-Topic" } } },
+      HEADER("X-Shopify-Event-Id", "Shopify-Event-Id", "X-Shopify-Webhook-Id"),
+      HEADER("X-Shopify-Topic", "Shopify-Topic"),
+      PLAIN },
 
     /* X-Slack-Signature: v0=<hex> over "v0:<ts>:<body>" */
     { ngx_string("slack"),
-      WEBHOOK_SHA256, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_RAW,
-      NGX_HTTP_WEBHOOK_HDR_PREFIXED, 0, NULL, "v0=",
+      SHA256_HEX,
+      PREFIXED("v0="),
       { { "X-Slack-Signature", "X-Slack-Request-Timestamp", NULL } },
       1, WEBHOOK_TS_SECONDS,
       { PART_LIT("v0:"), PART_TS, PART_LIT(":"), PART_BODY },
-      { NGX_HTTP_WEBHOOK_SRC_JSON, { "event_id" } },
-      { NGX_HTTP_WEBHOOK_SRC_JSON, { "event.type", "type" } } },
+      JSON("event_id"),
+      JSON("event.type", "type"),
+      PLAIN },
+
+    /* X-Razorpay-Signature: <hex> over the body */
+    { ngx_string("razorpay"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "X-Razorpay-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      HEADER("X-Razorpay-Event-Id"),
+      JSON("event"),
+      PLAIN },
+
+    /*
+     * Meta (WhatsApp, Messenger, Instagram): as GitHub, keyed with the
+     * App Secret; the ids are inside the entries of the body.
+     */
+    { ngx_string("meta"),
+      SHA256_HEX,
+      PREFIXED("sha256="),
+      { { "X-Hub-Signature-256", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      JSON("entry.0.changes.0.value.messages.0.id", "entry.0.id"),
+      JSON("entry.0.changes.0.field", "object"),
+      PLAIN },
+
+    /* Paddle-Signature: ts=<unix>;h1=<hex>[;h1=<hex>]; "<ts>:<body>" */
+    { ngx_string("paddle"),
+      SHA256_HEX,
+      KV(';', "ts", "h1"),
+      { { "Paddle-Signature", NULL, NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_TS, PART_LIT(":"), PART_BODY },
+      JSON("notification_id", "event_id"),
+      JSON("event_type"),
+      PLAIN },
+
+    /* x-zm-signature: v0=<hex> over "v0:<ts>:<body>" */
+    { ngx_string("zoom"),
+      SHA256_HEX,
+      PREFIXED("v0="),
+      { { "x-zm-signature", "x-zm-request-timestamp", NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_LIT("v0:"), PART_TS, PART_LIT(":"), PART_BODY },
+      NO_SOURCE,
+      JSON("event"),
+      PLAIN },
+
+    /*
+     * Twitch EventSub: sha256=<hex> over id + timestamp + body, the
+     * timestamp an RFC 3339 string with nanoseconds, signed as sent.
+     */
+    { ngx_string("twitch"),
+      SHA256_HEX,
+      PREFIXED("sha256="),
+      { { "Twitch-Eventsub-Message-Signature",
+          "Twitch-Eventsub-Message-Timestamp",
+          "Twitch-Eventsub-Message-Id" } },
+      1, WEBHOOK_TS_RFC3339,
+      { PART_ID, PART_TS, PART_BODY },
+      SIGNED_ID,
+      HEADER("Twitch-Eventsub-Subscription-Type"),
+      PLAIN },
+
+    /* x-square-hmacsha256-signature: base64 over notification URL + body */
+    { ngx_string("square"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "x-square-hmacsha256-signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_URL, PART_BODY },
+      JSON("event_id"),
+      JSON("type"),
+      PLAIN },
+
+    /*
+     * HubSpot v3: base64 over method + URL + body + timestamp, the
+     * timestamp in milliseconds; the body is an array of events.
+     */
+    { ngx_string("hubspot"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp", NULL } },
+      1, WEBHOOK_TS_MILLISECONDS,
+      { PART_METHOD, PART_URL, PART_BODY, PART_TS },
+      JSON("0.eventId"),
+      JSON("0.subscriptionType"),
+      PLAIN },
+
+    /*
+     * Linear-Signature: <hex> over the body; the signed timestamp is the
+     * body's webhookTimestamp (milliseconds), not the unsigned
+     * Linear-Timestamp header.
+     */
+    { ngx_string("linear"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "Linear-Signature", NULL, NULL } },
+      1, WEBHOOK_TS_MILLISECONDS,
+      { PART_BODY },
+      HEADER("Linear-Delivery"),
+      HEADER("Linear-Event"),
+      EXTRA(HMAC, NULL, "webhookTimestamp", NULL) },
+
+    /* Bitbucket Cloud: X-Hub-Signature (no "-256"): sha256=<hex> */
+    { ngx_string("bitbucket"),
+      SHA256_HEX,
+      PREFIXED("sha256="),
+      { { "X-Hub-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      HEADER("X-Request-UUID", "X-Hook-UUID"),
+      HEADER("X-Event-Key"),
+      PLAIN },
+
+    /* Typeform-Signature: sha256=<base64> over the body */
+    { ngx_string("typeform"),
+      SHA256_B64,
+      PREFIXED("sha256="),
+      { { "Typeform-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      JSON("event_id"),
+      JSON("event_type"),
+      PLAIN },
+
+    /* X-Gitlab-Token: the secret itself, compared in constant time */
+    { ngx_string("gitlab"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "X-Gitlab-Token", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_NONE },
+      HEADER("Idempotency-Key", "X-Gitlab-Event-UUID"),
+      HEADER("X-Gitlab-Event"),
+      EXTRA(TOKEN, NULL, NULL, &ngx_http_webhook_token_scheme) },
+
+    /* Calendly-Webhook-Signature: t=<unix>,v1=<hex>, as Stripe */
+    { ngx_string("calendly"),
+      SHA256_HEX,
+      KV(',', "t", "v1"),
+      { { "Calendly-Webhook-Signature", NULL, NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_TS, PART_LIT("."), PART_BODY },
+      NO_SOURCE,
+      JSON("event"),
+      PLAIN },
+
+    /* x-xero-signature: base64 over the body */
+    { ngx_string("xero"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "x-xero-signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      JSON("events.0.eventCategory"),
+      PLAIN },
+
+    /* Intercom: X-Hub-Signature: sha1=<hex>, HMAC-SHA1 over the body */
+    { ngx_string("intercom"),
+      SHA1_HEX,
+      PREFIXED("sha1="),
+      { { "X-Hub-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      JSON("id"),
+      JSON("topic"),
+      PLAIN },
+
+    /*
+     * X-Twilio-Signature: base64 HMAC-SHA1 over the URL and the sorted
+     * form parameters, or over the URL alone when its query carries
+     * bodySHA256 (JSON bodies): ngx_http_webhook_twilio.c.
+     */
+    { ngx_string("twilio"),
+      SHA1_B64,
+      PREFIXED(""),
+      { { "X-Twilio-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_URL },
+      HEADER("I-Twilio-Idempotency-Token"),
+      NO_SOURCE,
+      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_twilio_scheme) },
+
+    /*
+     * Mailgun: no header; the body's "signature" object holds timestamp,
+     * token and the hex HMAC of timestamp + token: ngx_http_webhook_mailgun.c.
+     */
+    { ngx_string("mailgun"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_NONE },
+      JSON("event-data.id"),
+      JSON("event-data.event"),
+      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_mailgun_scheme) },
+
+    /* Discord: X-Signature-Ed25519 (hex) over timestamp + body */
+    { ngx_string("discord"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "X-Signature-Ed25519", "X-Signature-Timestamp", NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_TS, PART_BODY },
+      JSON("id"),
+      JSON("type"),
+      EXTRA(ED25519, NULL, NULL, NULL) },
+
+    /*
+     * webhook_verify custom: the template ngx_http_webhook_custom.c
+     * copies and fills from the webhook_signature_* directives.
+     */
+    { ngx_string("custom"),
+      SHA256_HEX,
+      NGX_HTTP_WEBHOOK_HDR_PATTERN, 0, NULL, "",
+      { { NULL, NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      NO_SOURCE,
+      NGX_HTTP_WEBHOOK_SIG_HMAC, NULL, NULL, NULL, 1 },
 };
 
 

@@ -7,6 +7,10 @@
  * configuration itself.  Its bytes and every key derived from them are
  * wiped with OPENSSL_cleanse when the configuration's pool goes away, and
  * they are never logged: messages name only where a secret came from.
+ *
+ * Public keys (webhook_public_key) are read the same ways; they are not
+ * secret, so their files may be readable by others and a literal key in
+ * the configuration is fine.
  */
 
 
@@ -30,9 +34,11 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_webhook_secret_file(ngx_conf_t *cf,
-    ngx_str_t *path, ngx_http_webhook_secret_t *secret);
+    ngx_str_t *path, ngx_http_webhook_secret_t *secret,
+    ngx_uint_t is_secret);
 static ngx_int_t ngx_http_webhook_secret_env(ngx_conf_t *cf,
-    ngx_str_t *name, ngx_http_webhook_secret_t *secret);
+    ngx_str_t *name, ngx_http_webhook_secret_t *secret,
+    ngx_uint_t is_secret);
 static u_char *ngx_http_webhook_secret_alloc(ngx_conf_t *cf, size_t len);
 static void ngx_http_webhook_wipe(void *data);
 static void ngx_http_webhook_keys_free(void *data);
@@ -40,7 +46,7 @@ static void ngx_http_webhook_keys_free(void *data);
 
 char *
 ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
-    ngx_http_webhook_secret_t *secret)
+    ngx_http_webhook_secret_t *secret, ngx_uint_t is_secret)
 {
     ngx_str_t  rest;
 
@@ -48,7 +54,9 @@ ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
         rest.data = spec->data + 5;
         rest.len = spec->len - 5;
 
-        if (ngx_http_webhook_secret_file(cf, &rest, secret) != NGX_OK) {
+        if (ngx_http_webhook_secret_file(cf, &rest, secret, is_secret)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
 
@@ -56,21 +64,26 @@ ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
         rest.data = spec->data + 4;
         rest.len = spec->len - 4;
 
-        if (ngx_http_webhook_secret_env(cf, &rest, secret) != NGX_OK) {
+        if (ngx_http_webhook_secret_env(cf, &rest, secret, is_secret)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
 
     } else {
         if (spec->len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "webhook_secret is empty");
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V is empty",
+                               (ngx_str_t *) cf->args->elts);
             return NGX_CONF_ERROR;
         }
 
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "webhook_secret is written in the configuration; "
-                           "secrets belong in a file (\"file:/path\") or "
-                           "the environment (\"env:NAME\")");
+        if (is_secret) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "webhook_secret is written in the "
+                               "configuration; secrets belong in a file "
+                               "(\"file:/path\") or the environment "
+                               "(\"env:NAME\")");
+        }
 
         secret->value.data = ngx_http_webhook_secret_alloc(cf, spec->len);
         if (secret->value.data == NULL) {
@@ -91,7 +104,7 @@ ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
 
 static ngx_int_t
 ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
-    ngx_http_webhook_secret_t *secret)
+    ngx_http_webhook_secret_t *secret, ngx_uint_t is_secret)
 {
     u_char           *p;
     size_t            len;
@@ -100,8 +113,10 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
     ngx_int_t         rc;
     ngx_str_t         name;
     ngx_file_t        file;
+    ngx_str_t        *directive;
     ngx_file_info_t   fi;
 
+    directive = cf->args->elts;
     name = *path;
 
     if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
@@ -120,7 +135,7 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "webhook_secret: cannot open secret file \"%V\"",
+                           "%V: cannot open file \"%V\"", directive,
                            &name);
         return NGX_ERROR;
     }
@@ -131,7 +146,7 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "webhook_secret: cannot stat \"%V\"", &name);
+                           "%V: cannot stat \"%V\"", directive, &name);
         goto done;
     }
 
@@ -140,11 +155,13 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
      * refuses a private key with loose permissions.
      */
 
-    if (ngx_file_access(&fi) & (S_IRGRP|S_IWGRP|S_IROTH|S_IWOTH)) {
+    if (is_secret
+        && (ngx_file_access(&fi) & (S_IRGRP|S_IWGRP|S_IROTH|S_IWOTH)))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "webhook_secret: secret file \"%V\" is "
+                           "%V: secret file \"%V\" is "
                            "accessible by group or others (mode 0%d%d%d); "
-                           "run chmod 600 on it", &name,
+                           "run chmod 600 on it", directive, &name,
                            (int) (ngx_file_access(&fi) >> 6) & 7,
                            (int) (ngx_file_access(&fi) >> 3) & 7,
                            (int) ngx_file_access(&fi) & 7);
@@ -155,8 +172,8 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
         || ngx_file_size(&fi) > NGX_HTTP_WEBHOOK_SECRET_MAX)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "webhook_secret: \"%V\" is not a regular file of "
-                           "at most %d bytes", &name,
+                           "%V: \"%V\" is not a regular file of "
+                           "at most %d bytes", directive, &name,
                            NGX_HTTP_WEBHOOK_SECRET_MAX);
         goto done;
     }
@@ -177,7 +194,7 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (n == NGX_ERROR || (size_t) n != len) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "webhook_secret: cannot read \"%V\"", &name);
+                           "%V: cannot read \"%V\"", directive, &name);
         goto done;
     }
 
@@ -193,7 +210,7 @@ ngx_http_webhook_secret_file(ngx_conf_t *cf, ngx_str_t *path,
 
     if (len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "webhook_secret: secret file \"%V\" is empty",
+                           "%V: file \"%V\" is empty", directive,
                            &name);
         goto done;
     }
@@ -215,10 +232,13 @@ done:
 
 static ngx_int_t
 ngx_http_webhook_secret_env(ngx_conf_t *cf, ngx_str_t *name,
-    ngx_http_webhook_secret_t *secret)
+    ngx_http_webhook_secret_t *secret, ngx_uint_t is_secret)
 {
-    char    *value;
-    size_t   len;
+    char       *value;
+    size_t      len;
+    ngx_str_t  *directive;
+
+    directive = cf->args->elts;
 
     /* name comes from the parsed configuration: NUL-terminated */
 
@@ -234,8 +254,8 @@ ngx_http_webhook_secret_env(ngx_conf_t *cf, ngx_str_t *name,
 
     if (value == NULL || value[0] == '\0') {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "webhook_secret: environment variable \"%V\" "
-                           "is not set or empty", name);
+                           "%V: environment variable \"%V\" "
+                           "is not set or empty", directive, name);
         return NGX_ERROR;
     }
 
@@ -243,8 +263,8 @@ ngx_http_webhook_secret_env(ngx_conf_t *cf, ngx_str_t *name,
 
     if (len > NGX_HTTP_WEBHOOK_SECRET_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "webhook_secret: environment variable \"%V\" "
-                           "is longer than %d bytes", name,
+                           "%V: environment variable \"%V\" "
+                           "is longer than %d bytes", directive, name,
                            NGX_HTTP_WEBHOOK_SECRET_MAX);
         return NGX_ERROR;
     }

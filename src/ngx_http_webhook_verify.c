@@ -11,6 +11,12 @@
  *                                      body included, against every
  *                                      secret at once.
  * Both leave their verdict in ctx->reason.
+ *
+ * Most presets are plain data run through the generic steps here; a
+ * scheme that does not fit (GitLab's token, Twilio, Mailgun) adds a step
+ * of its own through preset->scheme.  Ed25519 signatures (Discord,
+ * Standard Webhooks' "v1a") are collected here and checked in
+ * ngx_http_webhook_ed25519.c.
  */
 
 
@@ -21,11 +27,22 @@
 #include "ngx_http_webhook_module.h"
 
 
-static ngx_int_t ngx_http_webhook_parse_signatures(
-    const ngx_http_webhook_preset_t *preset, ngx_str_t *value,
+static ngx_int_t ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_str_t *value,
+    webhook_sig_list_t *list, webhook_sig_list_t *ed);
+static ngx_int_t ngx_http_webhook_decode(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, webhook_sig_list_t *list,
+    webhook_encoding_t enc, size_t size, u_char **out);
+static ngx_int_t ngx_http_webhook_signed_timestamp(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     webhook_sig_list_t *list);
-static ngx_int_t ngx_http_webhook_hash_body(ngx_http_request_t *r,
-    webhook_hmac_t **keys, ngx_uint_t nkeys);
+static ngx_int_t ngx_http_webhook_prepare_pieces(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static ngx_int_t ngx_http_webhook_hmac_payload(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    ngx_int_t *index);
+static ngx_int_t ngx_http_webhook_body_timestamp(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
 static ngx_int_t ngx_http_webhook_request_field(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_complex_value_t *cv,
     const ngx_http_webhook_source_t *source, ngx_str_t *out);
@@ -71,18 +88,22 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
 {
     size_t                            mac_len;
-    int64_t                           ts;
     ngx_int_t                         rc;
-    ngx_str_t                         ts_value;
     ngx_uint_t                        i;
     ngx_table_elt_t                  *sig, *h;
-    webhook_sig_list_t                list;
+    webhook_sig_list_t                list, ed;
     const ngx_http_webhook_family_t  *family;
     const ngx_http_webhook_preset_t  *preset;
 
     preset = wlcf->preset;
     family = NULL;
     sig = NULL;
+
+    /* Mailgun: no header at all, everything is in the body */
+
+    if (preset->families[0].signature == NULL) {
+        goto scheme;
+    }
 
     for (i = 0; i < NGX_HTTP_WEBHOOK_MAX_FAMILIES; i++) {
         if (preset->families[i].signature == NULL) {
@@ -104,7 +125,11 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
 
     ctx->family = family;
 
-    rc = ngx_http_webhook_parse_signatures(preset, &sig->value, &list);
+    rc = ngx_http_webhook_parse_signatures(r, wlcf, &sig->value, &list, &ed);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
     if (rc != NGX_OK) {
         ctx->reason = rc;
@@ -124,76 +149,83 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
         ctx->signed_id = h->value;
     }
 
-    mac_len = webhook_digest_size(preset->digest);
+    switch (preset->sig_type) {
 
-    ctx->candidates = ngx_pnalloc(r->pool, list.ncandidates * mac_len);
-    if (ctx->candidates == NULL) {
-        return NGX_ERROR;
+    case NGX_HTTP_WEBHOOK_SIG_TOKEN:
+        ctx->token.data = (u_char *) list.candidates[0].data;
+        ctx->token.len = list.candidates[0].len;
+        rc = NGX_OK;
+        break;
+
+    case NGX_HTTP_WEBHOOK_SIG_ED25519:
+        rc = ngx_http_webhook_decode(r, ctx, &list, preset->encoding,
+                                     WEBHOOK_ED25519_SIG_LEN, &ctx->ed25519);
+        ctx->ned25519 = list.ncandidates;
+        break;
+
+    default: /* NGX_HTTP_WEBHOOK_SIG_HMAC */
+        mac_len = webhook_digest_size(preset->digest);
+
+        rc = ngx_http_webhook_decode(r, ctx, &list, preset->encoding, mac_len,
+                                     &ctx->candidates);
+        ctx->ncandidates = list.ncandidates;
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_webhook_decode(r, ctx, &ed, preset->encoding,
+                                         WEBHOOK_ED25519_SIG_LEN,
+                                         &ctx->ed25519);
+            ctx->ned25519 = ed.ncandidates;
+        }
+
+        break;
     }
 
-    if (webhook_decode_candidates(&list, preset->encoding, mac_len,
-                                  ctx->candidates)
-        != WEBHOOK_OK)
-    {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
         return NGX_OK;
     }
 
-    ctx->ncandidates = list.ncandidates;
+    if (preset->signs_timestamp && preset->ts_json == NULL) {
+        if (ngx_http_webhook_signed_timestamp(r, wlcf, ctx, &list) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
-    if (!preset->signs_timestamp) {
-        return NGX_OK;
+        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+            return NGX_OK;
+        }
     }
 
-    if (family->timestamp) {
-        h = ngx_http_webhook_find_header(r, family->timestamp);
-        ts_value = h ? h->value : (ngx_str_t) ngx_null_string;
+scheme:
 
-    } else {
-        ts_value.data = (u_char *) list.timestamp.data;
-        ts_value.len = list.timestamp.len;
-    }
-
-    /* a timestamp that does not parse is no timestamp */
-
-    if (webhook_parse_timestamp(ts_value.data, ts_value.len,
-                                preset->ts_format, &ts)
-        != WEBHOOK_OK)
-    {
-        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_MISSING;
-        return NGX_OK;
-    }
-
-    ctx->signed_ts = ts_value;
-    ctx->timestamp = ts;
-    ctx->has_timestamp = 1;
-
-    switch (webhook_check_timestamp((int64_t) ngx_time(), ts,
-                                    (int64_t) wlcf->tolerance))
-    {
-    case WEBHOOK_TS_EXPIRED:
-        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_EXPIRED;
-        break;
-
-    case WEBHOOK_TS_FUTURE:
-        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_FUTURE;
-        break;
-
-    default:
-        break;
+    if (preset->scheme && preset->scheme->headers) {
+        return preset->scheme->headers(r, wlcf, ctx);
     }
 
     return NGX_OK;
 }
 
 
-/* NGX_OK with list filled, or the reason the header is refused */
+/*
+ * NGX_OK with the candidates of the versions this location can check in
+ * list (HMAC, or the scheme's only kind) and ed (Standard Webhooks'
+ * Ed25519 "v1a"), or the reason the header is refused.
+ */
 
 static ngx_int_t
-ngx_http_webhook_parse_signatures(const ngx_http_webhook_preset_t *preset,
-    ngx_str_t *value, webhook_sig_list_t *list)
+ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_str_t *value,
+    webhook_sig_list_t *list, webhook_sig_list_t *ed)
 {
-    int  rc;
+    int                               rc, erc;
+    const ngx_http_webhook_preset_t  *preset;
+
+    preset = wlcf->preset;
+
+    ngx_memzero(ed, sizeof(webhook_sig_list_t));
 
     switch (preset->header_format) {
 
@@ -206,6 +238,51 @@ ngx_http_webhook_parse_signatures(const ngx_http_webhook_preset_t *preset,
     case NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST:
         rc = webhook_parse_versioned_list(value->data, value->len,
                                           preset->sig_key, list);
+
+        if (preset->ed25519_key == NULL || rc == WEBHOOK_MALFORMED) {
+            break;
+        }
+
+        erc = webhook_parse_versioned_list(value->data, value->len,
+                                           preset->ed25519_key, ed);
+
+        if (erc == WEBHOOK_MALFORMED) {
+            rc = WEBHOOK_MALFORMED;
+            break;
+        }
+
+        /*
+         * Only the versions this location has keys for count: "v1a"
+         * alone without webhook_public_key is as if no signature were
+         * there, never a pass, and the same for "v1" without a secret.
+         */
+
+        if (wlcf->keys == NULL || wlcf->keys->nelts == 0) {
+            list->ncandidates = 0;
+        }
+
+        if (wlcf->public_keys == NULL || wlcf->public_keys->nelts == 0) {
+            ed->ncandidates = 0;
+        }
+
+        rc = (list->ncandidates || ed->ncandidates) ? WEBHOOK_OK
+                                                    : WEBHOOK_MISSING;
+        break;
+
+    case NGX_HTTP_WEBHOOK_HDR_PATTERN:
+        if (wlcf->sig_pattern) {
+            rc = ngx_http_webhook_pattern_match(r, wlcf->sig_pattern, value,
+                                                list);
+            if (rc == WEBHOOK_ERROR) {
+                return NGX_ERROR;
+            }
+
+            break;
+        }
+
+        /* no pattern: the whole value is the one candidate */
+
+        rc = webhook_parse_prefixed(value->data, value->len, "", list);
         break;
 
     default: /* NGX_HTTP_WEBHOOK_HDR_PREFIXED */
@@ -228,59 +305,279 @@ ngx_http_webhook_parse_signatures(const ngx_http_webhook_preset_t *preset,
 }
 
 
+/* the candidates of list decoded to size bytes each, back to back */
+
+static ngx_int_t
+ngx_http_webhook_decode(ngx_http_request_t *r, ngx_http_webhook_ctx_t *ctx,
+    webhook_sig_list_t *list, webhook_encoding_t enc, size_t size,
+    u_char **out)
+{
+    if (list->ncandidates == 0) {
+        return NGX_OK;
+    }
+
+    *out = ngx_pnalloc(r->pool, list->ncandidates * size);
+    if (*out == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (webhook_decode_candidates(list, enc, size, *out) != WEBHOOK_OK) {
+        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_signed_timestamp(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    webhook_sig_list_t *list)
+{
+    ngx_str_t                         value;
+    ngx_table_elt_t                  *h;
+    const ngx_http_webhook_family_t  *family;
+
+    family = ctx->family;
+
+    if (wlcf->preset->custom) {
+        /* webhook_timestamp */
+
+        if (ngx_http_complex_value(r, wlcf->timestamp, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else if (family->timestamp) {
+        h = ngx_http_webhook_find_header(r, family->timestamp);
+
+        if (h) {
+            value = h->value;
+
+        } else {
+            ngx_str_null(&value);
+        }
+
+    } else {
+        value.data = (u_char *) list->timestamp.data;
+        value.len = list->timestamp.len;
+    }
+
+    ngx_http_webhook_check_time(wlcf, ctx, &value, wlcf->preset->ts_format);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Parse a signed timestamp and check it against the tolerance, for every
+ * scheme alike; the reason is left in ctx.  A timestamp that does not
+ * parse is no timestamp.
+ */
+
+void
+ngx_http_webhook_check_time(ngx_http_webhook_loc_conf_t *wlcf,
+    ngx_http_webhook_ctx_t *ctx, ngx_str_t *value, webhook_ts_format_t fmt)
+{
+    int64_t  ts;
+
+    if (webhook_parse_timestamp(value->data, value->len, fmt, &ts)
+        != WEBHOOK_OK)
+    {
+        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_MISSING;
+        return;
+    }
+
+    ctx->signed_ts = *value;
+    ctx->timestamp = ts;
+    ctx->has_timestamp = 1;
+
+    switch (webhook_check_timestamp((int64_t) ngx_time(), ts,
+                                    (int64_t) wlcf->tolerance))
+    {
+    case WEBHOOK_TS_EXPIRED:
+        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_EXPIRED;
+        break;
+
+    case WEBHOOK_TS_FUTURE:
+        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_FUTURE;
+        break;
+
+    default:
+        break;
+    }
+}
+
+
 ngx_int_t
 ngx_http_webhook_verify_body(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
 {
-    int                             match;
+    ngx_int_t                         index;
+    const ngx_http_webhook_preset_t  *preset;
+
+    preset = wlcf->preset;
+
+    if (preset->scheme && preset->scheme->body) {
+        return preset->scheme->body(r, wlcf, ctx);
+    }
+
+    if (ngx_http_webhook_prepare_pieces(r, wlcf, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    index = -1;
+
+    if (ctx->ncandidates) {
+        if (ngx_http_webhook_hmac_payload(r, wlcf, ctx, &index) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (index < 0 && ctx->ned25519) {
+        if (ngx_http_webhook_ed25519_match(r, wlcf, ctx, &index) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (index < 0) {
+        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
+        return NGX_OK;
+    }
+
+    /* a timestamp inside the body is trusted only once the MAC holds */
+
+    if (preset->ts_json) {
+        if (ngx_http_webhook_body_timestamp(r, wlcf, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+            return NGX_OK;
+        }
+    }
+
+    ctx->verified = 1;
+    ctx->secret_index = (ngx_uint_t) index + 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The value of every part that is neither the body nor a literal, once
+ * per request: the HMAC walks them once, Ed25519 copies them.
+ */
+
+static ngx_int_t
+ngx_http_webhook_prepare_pieces(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_uint_t                      i;
     ngx_str_t                      *piece;
-    ngx_uint_t                      nkeys;
+    const ngx_http_webhook_part_t  *part;
+
+    if (ctx->pieces_ready) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_MAX_PARTS; i++) {
+
+        part = &wlcf->preset->payload[i];
+        piece = &ctx->pieces[i];
+
+        switch (part->type) {
+
+        case NGX_HTTP_WEBHOOK_PART_END:
+            ctx->pieces_ready = 1;
+            return NGX_OK;
+
+        case NGX_HTTP_WEBHOOK_PART_LITERAL:
+            piece->data = (u_char *) part->literal;
+            piece->len = ngx_strlen(part->literal);
+            break;
+
+        case NGX_HTTP_WEBHOOK_PART_TIMESTAMP:
+            *piece = ctx->signed_ts;
+            break;
+
+        case NGX_HTTP_WEBHOOK_PART_ID:
+            *piece = ctx->signed_id;
+            break;
+
+        case NGX_HTTP_WEBHOOK_PART_METHOD:
+            *piece = r->method_name;
+            break;
+
+        case NGX_HTTP_WEBHOOK_PART_URL:
+            if (ngx_http_webhook_public_url(r, ctx, piece) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            break;
+
+        case NGX_HTTP_WEBHOOK_PART_VALUE:
+            if (ngx_http_complex_value(r, part->value, piece) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            break;
+
+        default: /* NGX_HTTP_WEBHOOK_PART_BODY */
+            ngx_str_null(piece);
+            break;
+        }
+    }
+
+    ctx->pieces_ready = 1;
+
+    return NGX_OK;
+}
+
+
+/* HMAC of the signed bytes with every secret: *index of the one matched */
+
+static ngx_int_t
+ngx_http_webhook_hmac_payload(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    ngx_int_t *index)
+{
+    int                             match;
+    ngx_uint_t                      i, nkeys;
     webhook_hmac_t                **keys;
     const ngx_http_webhook_part_t  *part;
+
+    if (wlcf->keys == NULL || wlcf->keys->nelts == 0) {
+        return NGX_OK;
+    }
 
     keys = wlcf->keys->elts;
     nkeys = wlcf->keys->nelts;
 
     if (webhook_hmac_start_all(keys, nkeys) != WEBHOOK_OK) {
-        goto failed;
+        return ngx_http_webhook_hmac_failed(r);
     }
 
-    for (part = wlcf->preset->payload;
-         part->type != NGX_HTTP_WEBHOOK_PART_END;
-         part++)
-    {
-        switch (part->type) {
+    for (i = 0; i < NGX_HTTP_WEBHOOK_MAX_PARTS; i++) {
 
-        case NGX_HTTP_WEBHOOK_PART_BODY:
+        part = &wlcf->preset->payload[i];
+
+        if (part->type == NGX_HTTP_WEBHOOK_PART_END) {
+            break;
+        }
+
+        if (part->type == NGX_HTTP_WEBHOOK_PART_BODY) {
             if (ngx_http_webhook_hash_body(r, keys, nkeys) != NGX_OK) {
                 return NGX_ERROR;
             }
 
             continue;
-
-        case NGX_HTTP_WEBHOOK_PART_LITERAL:
-            if (webhook_hmac_update_all(keys, nkeys, part->literal,
-                                        ngx_strlen(part->literal))
-                != WEBHOOK_OK)
-            {
-                goto failed;
-            }
-
-            continue;
-
-        case NGX_HTTP_WEBHOOK_PART_TIMESTAMP:
-            piece = &ctx->signed_ts;
-            break;
-
-        default: /* NGX_HTTP_WEBHOOK_PART_ID */
-            piece = &ctx->signed_id;
-            break;
         }
 
-        if (webhook_hmac_update_all(keys, nkeys, piece->data, piece->len)
+        if (webhook_hmac_update_all(keys, nkeys, ctx->pieces[i].data,
+                                    ctx->pieces[i].len)
             != WEBHOOK_OK)
         {
-            goto failed;
+            return ngx_http_webhook_hmac_failed(r);
         }
     }
 
@@ -288,29 +585,31 @@ ngx_http_webhook_verify_body(ngx_http_request_t *r,
                                    ctx->ncandidates, ctx->matched_mac);
 
     if (match == WEBHOOK_ERROR) {
-        goto failed;
+        return ngx_http_webhook_hmac_failed(r);
     }
 
-    if (match < 0) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-        return NGX_OK;
+    /* the verified MAC: the replay key of a delivery without an id */
+    if (match >= 0) {
+        ctx->matched_mac_len = webhook_hmac_size(keys[0]);
     }
 
-    ctx->verified = 1;
-    ctx->secret_index = (ngx_uint_t) match + 1;
-    ctx->matched_mac_len = webhook_digest_size(wlcf->preset->digest);
+    *index = match;
 
     return NGX_OK;
+}
 
-failed:
 
+ngx_int_t
+ngx_http_webhook_hmac_failed(ngx_http_request_t *r)
+{
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                   "webhook: HMAC computation failed in OpenSSL");
+
     return NGX_ERROR;
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_webhook_hash_body(ngx_http_request_t *r, webhook_hmac_t **keys,
     ngx_uint_t nkeys)
 {
@@ -334,11 +633,61 @@ ngx_http_webhook_hash_body(ngx_http_request_t *r, webhook_hmac_t **keys,
         if (webhook_hmac_update_all(keys, nkeys, p, (size_t) n)
             != WEBHOOK_OK)
         {
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "webhook: HMAC computation failed in OpenSSL");
-            return NGX_ERROR;
+            return ngx_http_webhook_hmac_failed(r);
         }
     }
+}
+
+
+/* Linear: the signed timestamp is a field of the (verified) JSON body */
+
+static ngx_int_t
+ngx_http_webhook_body_timestamp(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+    ngx_str_t  value;
+
+    rc = ngx_http_webhook_json_field(r, ctx, wlcf->preset->ts_json, &value);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_str_null(&value);
+    }
+
+    ngx_http_webhook_check_time(wlcf, ctx, &value, wlcf->preset->ts_format);
+
+    return NGX_OK;
+}
+
+
+/* webhook_public_url, evaluated once per request */
+
+ngx_int_t
+ngx_http_webhook_public_url(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_str_t *url)
+{
+    if (!ctx->url_evaluated) {
+
+        if (ctx->conf->public_url == NULL) {
+            ngx_str_null(&ctx->url);
+
+        } else if (ngx_http_complex_value(r, ctx->conf->public_url,
+                                          &ctx->url)
+                   != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ctx->url_evaluated = 1;
+    }
+
+    *url = ctx->url;
+
+    return NGX_OK;
 }
 
 

@@ -27,6 +27,7 @@ sub slurp {
 }
 
 my $docs = slurp("$root/docs/directives.md");
+my $readme = slurp("$root/README.md");
 my $src = join '', map { slurp($_) } glob "$root/src/ngx_http_webhook_*.c";
 
 # variables are declared as { ngx_string("webhook_x"), NULL, handler, ... }
@@ -48,7 +49,6 @@ for my $v (@variables) {
     like($docs, qr/`\$\Q$v\E`/, "variable \$$v is documented");
 }
 
-my $readme = slurp("$root/README.md");
 like($readme, qr/\.\/build\.sh run/, 'README shows ./build.sh run');
 like($readme, qr/\.\/build\.sh test/, 'README shows ./build.sh test');
 
@@ -57,10 +57,32 @@ like($readme, qr/\.\/build\.sh test/, 'README shows ./build.sh test');
 my $t = Test::Webhook->new;
 my $dir = $t->testdir;
 
-my %secret = (standard => 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+# key material a preset needs in a particular form, by file name
+my %secret = (
+    'standard.secret' => 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    # the RFC 8032 test 1 public key, as Discord's portal shows one
+    'discord.pub' =>
+        'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+);
 
 my @examples = sort glob "$root/conf-examples/providers/*.conf";
-ok(@examples >= 5, 'provider examples exist');
+ok(@examples >= 23, 'provider examples exist');
+
+# every preset has one
+
+my ($table) = $src =~ /ngx_http_webhook_presets\[\] = \{(.*?)\n\};/s;
+my @presets = grep { $_ ne 'custom' } $table =~ /ngx_string\("([a-z]+)"\)/g;
+ok(@presets >= 22, 'presets found in the preset table');
+
+my $providers = slurp("$root/docs/providers.md");
+
+for my $preset (@presets) {
+    ok(-f "$root/conf-examples/providers/$preset.conf",
+       "conf-examples/providers/$preset.conf exists");
+    like($providers, qr/^## .*`\Q$preset\E`/m,
+         "docs/providers.md has a section for $preset");
+    like($readme, qr/`\Q$preset\E`/, "README names the preset $preset");
+}
 
 for my $example (@examples) {
     my ($name) = $example =~ m{([^/]+)\.conf$};
@@ -68,7 +90,7 @@ for my $example (@examples) {
     $snippet =~ s{/etc/nginx/secrets/}{$dir/}g;
 
     for my $file ($snippet =~ m{file:\Q$dir\E/(\S+?);}g) {
-        $t->write_file($file, $secret{$name} // "example-secret-$name",
+        $t->write_file($file, $secret{$file} // "example-secret-$name",
                        0600);
     }
 

@@ -22,6 +22,12 @@ struct webhook_hmac_s {
 };
 
 
+struct webhook_hash_s {
+    EVP_MD_CTX        *ctx;
+    webhook_digest_t   digest;
+};
+
+
 static const char *webhook_openssl_digest_name(webhook_digest_t digest);
 
 
@@ -325,6 +331,87 @@ webhook_token_equal(const unsigned char *a, size_t alen,
     }
 
     return (diff | acc) == 0;
+}
+
+
+webhook_hash_t *
+webhook_hash_new(webhook_digest_t digest)
+{
+    const EVP_MD    *md;
+    webhook_hash_t  *h;
+
+    switch (digest) {
+
+    case WEBHOOK_SHA256:
+        md = EVP_sha256();
+        break;
+
+    case WEBHOOK_SHA1:
+        md = EVP_sha1();
+        break;
+
+    case WEBHOOK_SHA512:
+        md = EVP_sha512();
+        break;
+
+    default:
+        return NULL;
+    }
+
+    h = calloc(1, sizeof(webhook_hash_t));
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->digest = digest;
+
+    h->ctx = EVP_MD_CTX_new();
+
+    if (h->ctx == NULL || !EVP_DigestInit_ex(h->ctx, md, NULL)) {
+        EVP_MD_CTX_free(h->ctx);
+        free(h);
+        return NULL;
+    }
+
+    return h;
+}
+
+
+int
+webhook_hash_update(webhook_hash_t *h, const void *data, size_t len)
+{
+    if (len == 0) {
+        return WEBHOOK_OK;
+    }
+
+    return EVP_DigestUpdate(h->ctx, data, len) ? WEBHOOK_OK : WEBHOOK_ERROR;
+}
+
+
+int
+webhook_hash_finish(webhook_hash_t *h, unsigned char *md)
+{
+    unsigned int  outl;
+
+    if (!EVP_DigestFinal_ex(h->ctx, md, &outl)
+        || outl != webhook_digest_size(h->digest))
+    {
+        return WEBHOOK_ERROR;
+    }
+
+    return WEBHOOK_OK;
+}
+
+
+void
+webhook_hash_free(webhook_hash_t *h)
+{
+    if (h == NULL) {
+        return;
+    }
+
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
 }
 
 

@@ -84,6 +84,19 @@ int webhook_hmac_match(webhook_hmac_t **keys, size_t nkeys,
 int webhook_hmac_match_mac(webhook_hmac_t **keys, size_t nkeys,
     const unsigned char *cands, size_t ncands, unsigned char *matched);
 
+/*
+ * A plain digest streamed in (Twilio's bodySHA256 query parameter is the
+ * hex SHA-256 of the body).  webhook_hash_new() returns a started
+ * context or NULL; webhook_hash_finish() writes webhook_digest_size()
+ * bytes.  Each returns WEBHOOK_OK or WEBHOOK_ERROR.
+ */
+typedef struct webhook_hash_s  webhook_hash_t;
+
+webhook_hash_t *webhook_hash_new(webhook_digest_t digest);
+int webhook_hash_update(webhook_hash_t *h, const void *data, size_t len);
+int webhook_hash_finish(webhook_hash_t *h, unsigned char *md);
+void webhook_hash_free(webhook_hash_t *h);
+
 /* Constant-time equality of two byte strings of possibly different length
  * (GitLab's plaintext token): the time depends only on the lengths. */
 int webhook_token_equal(const unsigned char *a, size_t alen,

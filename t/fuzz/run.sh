@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_sigheader fuzz_timestamp"}
+targets=${*:-"fuzz_sigheader fuzz_timestamp fuzz_form"}
 
 CC=${CC:-clang}
 out=build/fuzz
@@ -61,6 +61,18 @@ seed fuzz_timestamp \
     '1900-02-28T12:00:00Z' \
     '2100-02-29 00:00:00.5z' \
     'AAAAAAAABBBBBBBBCCCCCCCC'
+
+seed fuzz_form \
+    'CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212' \
+    'a=1&a=1&b=%zz&&c&=d&e=%4' \
+    'https://example.com/twilio/json?bodySHA256=3eba1eef2c41586ecae7c50465139b35c23686c5c5e52671c92d106b95c6b3db' \
+    'https://[::1]:443/p?x#y' \
+    'http://u:p@h:80' \
+    'whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' \
+    'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a' \
+    '-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
+-----END PUBLIC KEY-----'
 
 for t in $targets; do
     echo "== building $t"

@@ -7,7 +7,8 @@ package Test::Webhook::Sign;
 use strict;
 use warnings;
 
-use Digest::SHA qw(hmac_sha256 hmac_sha256_hex hmac_sha1_hex hmac_sha512_hex);
+use Digest::SHA qw(hmac_sha256 hmac_sha256_hex hmac_sha1 hmac_sha1_hex
+                   hmac_sha512_hex);
 use Exporter qw(import);
 use MIME::Base64 qw(encode_base64 decode_base64);
 
@@ -17,6 +18,7 @@ our @EXPORT_OK = qw(
     standard_key standard_sig standard_headers
     shopify_header
     slack_sig slack_headers
+    twilio_sig form_encode hubspot_sig square_sig
     hmac_sha256_hex hmac_sha1_hex hmac_sha512_hex b64
 );
 
@@ -121,6 +123,53 @@ sub slack_headers {
         ['X-Slack-Request-Timestamp', $ts],
         ['X-Slack-Signature', slack_sig($secret, $ts, $body)],
     );
+}
+
+# Twilio: base64(HMAC-SHA1(token, url + key1 + value1 + ...)) over the
+# decoded form parameters sorted by key, then value, bytewise, exact
+# duplicates once (as twilio-node does).  @pairs: [key, value], decoded.
+
+sub twilio_sig {
+    my ($token, $url, @pairs) = @_;
+
+    my %seen;
+    my $data = $url;
+
+    for my $p (sort { $a->[0] cmp $b->[0] || $a->[1] cmp $b->[1] } @pairs) {
+        next if $seen{"$p->[0]\0$p->[1]"}++;
+        $data .= $p->[0] . $p->[1];
+    }
+
+    return b64(hmac_sha1($data, $token));
+}
+
+# application/x-www-form-urlencoded, in the given order
+
+sub form_encode {
+    my (@pairs) = @_;
+
+    my $enc = sub {
+        my ($s) = @_;
+        $s =~ s/([^A-Za-z0-9\-._~ ])/sprintf '%%%02X', ord $1/ge;
+        $s =~ tr/ /+/;
+        return $s;
+    };
+
+    return join '&', map { $enc->($_->[0]) . '=' . $enc->($_->[1]) } @pairs;
+}
+
+# HubSpot v3: base64(HMAC-SHA256(secret, method + url + body + ts_ms)).
+
+sub hubspot_sig {
+    my ($secret, $method, $url, $body, $ts_ms) = @_;
+    return b64(hmac_sha256("$method$url$body$ts_ms", $secret));
+}
+
+# Square: base64(HMAC-SHA256(signature key, notification url + body)).
+
+sub square_sig {
+    my ($key, $url, $body) = @_;
+    return b64(hmac_sha256("$url$body", $key));
 }
 
 1;

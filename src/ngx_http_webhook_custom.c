@@ -1,0 +1,486 @@
+
+/*
+ * ngx_http_webhook_module: "webhook_verify custom", a scheme described
+ * in the configuration.
+ *
+ *   webhook_signature_header   where the signature is;
+ *   webhook_signature_pattern  a regex; every match's first capture is a
+ *                              candidate (default: the whole value);
+ *   webhook_signature_encoding, webhook_digest;
+ *   webhook_signed_payload     variables and one "{body}";
+ *   webhook_timestamp          the signed timestamp, for the tolerance.
+ *
+ * Everything is compiled at configuration time: the regex once, through
+ * nginx's regex API (PCRE2 on Debian 12), the template into complex
+ * values around the body, which is then hashed where it lies, never
+ * copied.  Each location gets its own copy of the "custom" preset,
+ * filled from these directives, and the generic steps of
+ * ngx_http_webhook_verify.c run it like any other preset.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webhook_module.h"
+
+
+/*
+ * A pattern runs against a client's header: bound the backtracking
+ * (PCRE2's default is ten million steps) so that a pathological pattern
+ * meets a hostile header in milliseconds, not seconds.
+ */
+#define NGX_HTTP_WEBHOOK_MATCH_LIMIT  100000
+#define NGX_HTTP_WEBHOOK_DEPTH_LIMIT  10000
+
+
+#define NGX_HTTP_WEBHOOK_BODY_TOKEN   "{body}"
+
+
+/* a group that took no part in the match */
+#if (NGX_PCRE2)
+#define NGX_HTTP_WEBHOOK_UNSET        PCRE2_UNSET
+#else
+#define NGX_HTTP_WEBHOOK_UNSET        -1
+#endif
+
+
+struct ngx_http_webhook_pattern_s {
+#if (NGX_PCRE)
+    ngx_regex_t                *regex;
+#if (NGX_PCRE2)
+    pcre2_match_data           *match_data;
+#else
+    int                        *ovector;
+    int                         ovector_size;
+#endif
+#endif
+    ngx_str_t                   source;
+};
+
+
+#if (NGX_PCRE)
+static void ngx_http_webhook_pattern_cleanup(void *data);
+#endif
+static ngx_int_t ngx_http_webhook_payload_value(ngx_conf_t *cf,
+    ngx_array_t *parts, u_char *data, size_t len);
+
+
+#if (NGX_PCRE2)
+/* one per process: it only holds the limits */
+static pcre2_match_context  *ngx_http_webhook_match_context;
+#endif
+
+
+char *
+ngx_http_webhook_signature_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_loc_conf_t *wlcf = conf;
+
+#if (NGX_PCRE)
+    ngx_str_t                   *value;
+    ngx_regex_compile_t          rc;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_webhook_pattern_t  *pattern;
+    u_char                       errstr[NGX_MAX_CONF_ERRSTR];
+
+    if (wlcf->sig_pattern != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&rc, sizeof(ngx_regex_compile_t));
+
+    rc.pattern = value[1];
+    rc.pool = cf->pool;
+    rc.err.len = NGX_MAX_CONF_ERRSTR;
+    rc.err.data = errstr;
+
+    if (ngx_regex_compile(&rc) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "webhook_signature_pattern \"%V\" is not a valid "
+                           "regular expression: %V", &value[1], &rc.err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc.captures < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "webhook_signature_pattern \"%V\" has no capture "
+                           "group: its first capture, e.g. "
+                           "\"v1=([0-9a-f]+)\", is the signature", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    pattern = ngx_pcalloc(cf->pool, sizeof(ngx_http_webhook_pattern_t));
+    if (pattern == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pattern->regex = rc.regex;
+    pattern->source = value[1];
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+#if (NGX_PCRE2)
+
+    if (ngx_http_webhook_match_context == NULL) {
+        ngx_http_webhook_match_context = pcre2_match_context_create(NULL);
+
+        if (ngx_http_webhook_match_context == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "webhook_signature_pattern: "
+                               "pcre2_match_context_create() failed");
+            return NGX_CONF_ERROR;
+        }
+
+        pcre2_set_match_limit(ngx_http_webhook_match_context,
+                              NGX_HTTP_WEBHOOK_MATCH_LIMIT);
+        pcre2_set_depth_limit(ngx_http_webhook_match_context,
+                              NGX_HTTP_WEBHOOK_DEPTH_LIMIT);
+    }
+
+    /*
+     * Sized for the pattern's groups, malloc()ed, freed with the
+     * configuration.  Not ..._create_from_pattern(): that would allocate
+     * with the pattern's allocator, nginx's, which only works while
+     * nginx compiles.
+     */
+
+    pattern->match_data = pcre2_match_data_create(rc.captures + 1, NULL);
+    if (pattern->match_data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "webhook_signature_pattern: "
+                           "pcre2_match_data_create() failed");
+        return NGX_CONF_ERROR;
+    }
+
+#else
+
+    pattern->ovector_size = (rc.captures + 1) * 3;
+    pattern->ovector = ngx_palloc(cf->pool,
+                                  pattern->ovector_size * sizeof(int));
+    if (pattern->ovector == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+#endif
+
+    cln->handler = ngx_http_webhook_pattern_cleanup;
+    cln->data = pattern;
+
+    wlcf->sig_pattern = pattern;
+
+    return NGX_CONF_OK;
+
+#else
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "webhook_signature_pattern needs nginx built with "
+                       "PCRE");
+    return NGX_CONF_ERROR;
+
+#endif
+}
+
+
+#if (NGX_PCRE)
+
+static void
+ngx_http_webhook_pattern_cleanup(void *data)
+{
+#if (NGX_PCRE2)
+    ngx_http_webhook_pattern_t  *pattern = data;
+
+    if (pattern->match_data) {
+        pcre2_match_data_free(pattern->match_data);
+        pattern->match_data = NULL;
+    }
+#endif
+}
+
+#endif
+
+
+/*
+ * Every match's first capture, left to right, into list.  WEBHOOK_OK,
+ * WEBHOOK_MISSING (no match), WEBHOOK_MALFORMED (an empty capture, more
+ * than WEBHOOK_MAX_CANDIDATES, or the match limit hit).
+ */
+
+int
+ngx_http_webhook_pattern_match(ngx_http_request_t *r,
+    ngx_http_webhook_pattern_t *pattern, ngx_str_t *value,
+    webhook_sig_list_t *list)
+{
+#if (NGX_PCRE)
+    int          rc;
+    size_t       offset, start, end, mstart, mend;
+#if (NGX_PCRE2)
+    PCRE2_SIZE  *ov;
+#else
+    int         *ov;
+#endif
+
+    ngx_memzero(list, sizeof(webhook_sig_list_t));
+
+    offset = 0;
+
+    while (offset <= value->len) {
+
+#if (NGX_PCRE2)
+        rc = pcre2_match(pattern->regex, value->data, value->len, offset, 0,
+                         pattern->match_data,
+                         ngx_http_webhook_match_context);
+
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            break;
+        }
+
+        ov = pcre2_get_ovector_pointer(pattern->match_data);
+#else
+        rc = pcre_exec(pattern->regex->code, pattern->regex->extra,
+                       (const char *) value->data, (int) value->len,
+                       (int) offset, 0, pattern->ovector,
+                       pattern->ovector_size);
+
+        if (rc == PCRE_ERROR_NOMATCH) {
+            break;
+        }
+
+        ov = pattern->ovector;
+#endif
+
+        if (rc < 0) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "webhook: webhook_signature_pattern \"%V\" failed "
+                          "on the header (%d), e.g. its match limit",
+                          &pattern->source, rc);
+            return WEBHOOK_MALFORMED;
+        }
+
+        mstart = (size_t) ov[0];
+        mend = (size_t) ov[1];
+
+        /* the first group may not take part in this match: no candidate */
+
+        if (rc >= 2 && ov[2] != NGX_HTTP_WEBHOOK_UNSET) {
+            start = (size_t) ov[2];
+            end = (size_t) ov[3];
+
+            if (end == start
+                || list->ncandidates == WEBHOOK_MAX_CANDIDATES)
+            {
+                return WEBHOOK_MALFORMED;
+            }
+
+            list->candidates[list->ncandidates].data = value->data + start;
+            list->candidates[list->ncandidates].len = end - start;
+            list->ncandidates++;
+        }
+
+        /* an empty match moves on by one, or it would match forever */
+
+        offset = (mend > mstart) ? mend : mend + 1;
+    }
+
+    return list->ncandidates ? WEBHOOK_OK : WEBHOOK_MISSING;
+
+#else
+
+    return WEBHOOK_ERROR;
+
+#endif
+}
+
+
+/*
+ * webhook_signed_payload "v0:$http_x_slack_request_timestamp:{body}":
+ * exactly one "{body}", with complex values before and after it.  A
+ * template without the body is refused: a signature that does not cover
+ * the body would let anyone change it.
+ */
+
+char *
+ngx_http_webhook_signed_payload(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_loc_conf_t *wlcf = conf;
+
+    u_char                   *p, *end, *body;
+    size_t                    tlen;
+    ngx_str_t                *value;
+    ngx_uint_t                n;
+    ngx_array_t              *parts;
+    ngx_http_webhook_part_t  *part;
+
+    if (wlcf->signed_payload != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    tlen = sizeof(NGX_HTTP_WEBHOOK_BODY_TOKEN) - 1;
+    end = value[1].data + value[1].len;
+    body = NULL;
+    n = 0;
+
+    for (p = value[1].data; p + tlen <= end; p++) {
+        if (ngx_strncmp(p, NGX_HTTP_WEBHOOK_BODY_TOKEN, tlen) == 0) {
+            if (n++ == 0) {
+                body = p;
+            }
+        }
+    }
+
+    if (n != 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "webhook_signed_payload \"%V\" must contain "
+                           "\"{body}\" exactly once (found %ui): a signature "
+                           "that does not cover the body lets anyone change "
+                           "it", &value[1], n);
+        return NGX_CONF_ERROR;
+    }
+
+    parts = ngx_array_create(cf->pool, 3, sizeof(ngx_http_webhook_part_t));
+    if (parts == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_webhook_payload_value(cf, parts, value[1].data,
+                                       body - value[1].data)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    part = ngx_array_push(parts);
+    if (part == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    part->type = NGX_HTTP_WEBHOOK_PART_BODY;
+    part->literal = NULL;
+    part->value = NULL;
+
+    if (ngx_http_webhook_payload_value(cf, parts, body + tlen,
+                                       end - (body + tlen))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    wlcf->signed_payload = parts;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_payload_value(ngx_conf_t *cf, ngx_array_t *parts,
+    u_char *data, size_t len)
+{
+    ngx_str_t                         *text;
+    ngx_http_webhook_part_t           *part;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    /* a copy: the complex value keeps pointing at its text */
+
+    text = ngx_palloc(cf->pool, sizeof(ngx_str_t));
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    text->data = ngx_pnalloc(cf->pool, len);
+    if (text->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(text->data, data, len);
+    text->len = len;
+
+    part = ngx_array_push(parts);
+    if (part == NULL) {
+        return NGX_ERROR;
+    }
+
+    part->type = NGX_HTTP_WEBHOOK_PART_VALUE;
+    part->literal = NULL;
+
+    part->value = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (part->value == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = text;
+    ccv.complex_value = part->value;
+
+    return ngx_http_compile_complex_value(&ccv);
+}
+
+
+/* the location's own copy of the "custom" preset, from its directives */
+
+const ngx_http_webhook_preset_t *
+ngx_http_webhook_custom_preset(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *conf)
+{
+    ngx_uint_t                 i;
+    ngx_http_webhook_part_t   *parts;
+    ngx_http_webhook_preset_t  *preset;
+
+    if (conf->sig_header.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"webhook_verify custom\" in %s:%ui has no "
+                      "\"webhook_signature_header\"",
+                      conf->verify_file, conf->verify_line);
+        return NULL;
+    }
+
+    preset = ngx_palloc(cf->pool, sizeof(ngx_http_webhook_preset_t));
+    if (preset == NULL) {
+        return NULL;
+    }
+
+    *preset = *conf->preset;
+
+    preset->digest = (webhook_digest_t) conf->digest;
+    preset->encoding = (webhook_encoding_t) conf->sig_encoding;
+
+    /* directive arguments are NUL-terminated */
+    preset->families[0].signature = (const char *) conf->sig_header.data;
+    preset->families[0].timestamp = NULL;
+    preset->families[0].id = NULL;
+
+    preset->signs_timestamp = (conf->timestamp != NULL);
+    preset->ts_format = WEBHOOK_TS_AUTO;
+
+    ngx_memzero(preset->payload, sizeof(preset->payload));
+
+    if (conf->signed_payload == NULL) {
+        preset->payload[0].type = NGX_HTTP_WEBHOOK_PART_BODY;
+        return preset;
+    }
+
+    /* at most a value, the body and a value: always fits */
+
+    parts = conf->signed_payload->elts;
+
+    for (i = 0; i < conf->signed_payload->nelts; i++) {
+        preset->payload[i] = parts[i];
+    }
+
+    return preset;
+}

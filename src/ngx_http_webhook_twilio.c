@@ -1,0 +1,352 @@
+
+/*
+ * ngx_http_webhook_module: Twilio's X-Twilio-Signature.
+ *
+ * base64(HMAC-SHA1(auth token, URL + params)), where URL is the URL
+ * Twilio requested (webhook_public_url) and params are the decoded form
+ * parameters of the body, sorted by key then value, each as key + value.
+ * For JSON bodies Twilio appends bodySHA256=<hex sha256(body)> to the
+ * URL and signs the URL alone; the body is then checked against that
+ * hash.
+ *
+ * Without bodySHA256 the body is always read as form parameters, whatever
+ * its Content-Type says, so no body is ever left unsigned: a body that is
+ * not a form simply does not match.
+ *
+ * As Twilio's SDK does, the URL is also tried with the scheme's default
+ * port toggled (":443" added or removed), since Twilio signs the URL as
+ * it was configured, with or without it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_webhook_module.h"
+
+
+#define NGX_HTTP_WEBHOOK_SHA256_LEN  32
+
+
+static ngx_int_t ngx_http_webhook_twilio_headers(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static ngx_int_t ngx_http_webhook_twilio_body(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static ngx_int_t ngx_http_webhook_twilio_form(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, webhook_form_param_t **params,
+    size_t *n);
+static ngx_int_t ngx_http_webhook_twilio_match(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    webhook_form_param_t *params, size_t n, ngx_int_t *index);
+static ngx_int_t ngx_http_webhook_twilio_hmac(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    ngx_str_t *url, webhook_form_param_t *params, size_t n,
+    ngx_int_t *index);
+static ngx_int_t ngx_http_webhook_twilio_body_hash(ngx_http_request_t *r,
+    u_char *md);
+
+
+const ngx_http_webhook_scheme_t  ngx_http_webhook_twilio_scheme = {
+    ngx_http_webhook_twilio_headers,
+    ngx_http_webhook_twilio_body
+};
+
+
+/*
+ * With bodySHA256 in the URL the signature covers the URL alone, so it
+ * is checked here, before the body is read; the body's hash waits.
+ */
+
+static ngx_int_t
+ngx_http_webhook_twilio_headers(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_int_t      index;
+    ngx_str_t      url;
+    webhook_str_t  hash;
+
+    if (ngx_http_webhook_public_url(r, ctx, &url) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (webhook_url_query_param(url.data, url.len, "bodySHA256", &hash)
+        != WEBHOOK_OK)
+    {
+        return NGX_OK;
+    }
+
+    ctx->body_hash = 1;
+
+    index = -1;
+
+    if (ngx_http_webhook_twilio_match(r, wlcf, ctx, NULL, 0, &index)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* a hash Twilio did not write as 64 hex digits cannot match a body */
+
+    if (index < 0
+        || webhook_decode(WEBHOOK_ENC_HEX, ctx->body_sha256,
+                          NGX_HTTP_WEBHOOK_SHA256_LEN, hash.data, hash.len)
+           != NGX_HTTP_WEBHOOK_SHA256_LEN)
+    {
+        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
+        return NGX_OK;
+    }
+
+    ctx->secret_index = (ngx_uint_t) index + 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_twilio_body(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    size_t                 n;
+    ngx_int_t              index;
+    webhook_form_param_t  *params;
+    u_char                 md[NGX_HTTP_WEBHOOK_SHA256_LEN];
+
+    if (ctx->body_hash) {
+
+        if (ngx_http_webhook_twilio_body_hash(r, md) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (!webhook_mac_equal(md, ctx->body_sha256, sizeof(md))) {
+            ctx->secret_index = 0;
+            ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
+            return NGX_OK;
+        }
+
+        ctx->verified = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_http_webhook_twilio_form(r, ctx, &params, &n) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+        return NGX_OK;
+    }
+
+    index = -1;
+
+    if (ngx_http_webhook_twilio_match(r, wlcf, ctx, params, n, &index)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (index < 0) {
+        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
+        return NGX_OK;
+    }
+
+    ctx->verified = 1;
+    ctx->secret_index = (ngx_uint_t) index + 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The form parameters, sorted.  Sorting needs them all at once, so the
+ * body is copied to the request pool and decoded there (the buffers
+ * proxy sends upstream stay untouched).
+ */
+
+static ngx_int_t
+ngx_http_webhook_twilio_form(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, webhook_form_param_t **params, size_t *n)
+{
+    u_char                          *buf;
+    off_t                            len;
+    ssize_t                          got, count;
+    ngx_http_webhook_body_cursor_t   cur;
+
+    *params = NULL;
+    *n = 0;
+
+    len = ngx_http_webhook_body_length(r);
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    if ((uint64_t) len > NGX_MAX_SIZE_T_VALUE / 2) {
+        return NGX_ERROR;
+    }
+
+    buf = ngx_pnalloc(r->pool, (size_t) len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_webhook_body_open(&cur, r);
+
+    got = ngx_http_webhook_body_copy(&cur, buf, (size_t) len);
+
+    if (got != (ssize_t) len) {
+        return NGX_ERROR;
+    }
+
+    *params = ngx_palloc(r->pool, WEBHOOK_FORM_MAX_PARAMS
+                                  * sizeof(webhook_form_param_t));
+    if (*params == NULL) {
+        return NGX_ERROR;
+    }
+
+    count = webhook_form_parse(buf, (size_t) len, *params,
+                               WEBHOOK_FORM_MAX_PARAMS);
+
+    if (count < 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webhook: twilio body has more than %d form "
+                      "parameters", WEBHOOK_FORM_MAX_PARAMS);
+        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
+        return NGX_OK;
+    }
+
+    *n = webhook_form_sort(*params, (size_t) count);
+
+    return NGX_OK;
+}
+
+
+/* the URL as configured, then with the default port toggled */
+
+static ngx_int_t
+ngx_http_webhook_twilio_match(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    webhook_form_param_t *params, size_t n, ngx_int_t *index)
+{
+    ngx_str_t  url, variant;
+
+    if (ngx_http_webhook_public_url(r, ctx, &url) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_webhook_twilio_hmac(r, wlcf, ctx, &url, params, n, index)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (*index >= 0) {
+        return NGX_OK;
+    }
+
+    variant.data = ngx_pnalloc(r->pool, url.len + 4);
+    if (variant.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    variant.len = webhook_url_toggle_port(url.data, url.len, variant.data,
+                                          url.len + 4);
+
+    if (variant.len == 0) {
+        return NGX_OK;
+    }
+
+    return ngx_http_webhook_twilio_hmac(r, wlcf, ctx, &variant, params, n,
+                                        index);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_twilio_hmac(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
+    ngx_str_t *url, webhook_form_param_t *params, size_t n,
+    ngx_int_t *index)
+{
+    int               match;
+    size_t            i;
+    ngx_uint_t        nkeys;
+    webhook_hmac_t  **keys;
+
+    keys = wlcf->keys->elts;
+    nkeys = wlcf->keys->nelts;
+
+    if (webhook_hmac_start_all(keys, nkeys) != WEBHOOK_OK
+        || webhook_hmac_update_all(keys, nkeys, url->data, url->len)
+           != WEBHOOK_OK)
+    {
+        return ngx_http_webhook_hmac_failed(r);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (webhook_hmac_update_all(keys, nkeys, params[i].key,
+                                    params[i].key_len)
+            != WEBHOOK_OK
+            || webhook_hmac_update_all(keys, nkeys, params[i].value,
+                                       params[i].value_len)
+               != WEBHOOK_OK)
+        {
+            return ngx_http_webhook_hmac_failed(r);
+        }
+    }
+
+    match = webhook_hmac_match(keys, nkeys, ctx->candidates,
+                               ctx->ncandidates);
+
+    if (match == WEBHOOK_ERROR) {
+        return ngx_http_webhook_hmac_failed(r);
+    }
+
+    *index = match;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_twilio_body_hash(ngx_http_request_t *r, u_char *md)
+{
+    ssize_t                          n;
+    ngx_int_t                        rc;
+    const u_char                    *p;
+    webhook_hash_t                  *h;
+    ngx_http_webhook_body_cursor_t   cur;
+
+    h = webhook_hash_new(WEBHOOK_SHA256);
+    if (h == NULL) {
+        return ngx_http_webhook_hmac_failed(r);
+    }
+
+    ngx_http_webhook_body_open(&cur, r);
+
+    rc = NGX_OK;
+
+    for ( ;; ) {
+        n = ngx_http_webhook_body_next(&cur, &p, NGX_MAX_SIZE_T_VALUE);
+
+        if (n == 0) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (webhook_hash_update(h, p, (size_t) n) != WEBHOOK_OK) {
+            rc = ngx_http_webhook_hmac_failed(r);
+            break;
+        }
+    }
+
+    if (rc == NGX_OK && webhook_hash_finish(h, md) != WEBHOOK_OK) {
+        rc = ngx_http_webhook_hmac_failed(r);
+    }
+
+    webhook_hash_free(h);
+
+    return rc;
+}

@@ -1,0 +1,76 @@
+// Signs test requests with the providers' own SDKs, for t/056-sdk.t.
+//
+//   node t/sdk/sign.mjs < jobs.json > results.json
+//
+// Input: a JSON array of jobs, each {"sdk": NAME, ...arguments}; output:
+// a JSON array of the same length, each {"ok": value} or {"error": text}.
+// An SDK is loaded only when a job needs it.  Bodies are strings: the
+// SDKs sign their UTF-8 bytes.
+
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+
+const require = createRequire(import.meta.url);
+
+const loaded = {};
+
+function load(name) {
+    if (!(name in loaded)) {
+        loaded[name] = require(name);
+    }
+    return loaded[name];
+}
+
+const signers = {
+
+    // stripe@23: "t=<ts>,v1=<hex>"
+    stripe: (j) => load('stripe').webhooks.generateTestHeaderString({
+        payload: j.payload, secret: j.secret, timestamp: j.timestamp,
+    }),
+
+    // standardwebhooks@1.1 and svix@1.99: "v1,<base64>"
+    standardwebhooks: (j) => new (load('standardwebhooks').Webhook)(j.secret)
+        .sign(j.id, new Date(j.timestamp * 1000), j.payload),
+
+    svix: (j) => new (load('svix').Webhook)(j.secret)
+        .sign(j.id, new Date(j.timestamp * 1000), j.payload),
+
+    // @octokit/webhooks-methods@6 (ESM only): "sha256=<hex>"
+    octokit: async (j) => {
+        const { sign } = await import('@octokit/webhooks-methods');
+        return sign(j.secret, j.payload);
+    },
+
+    // twilio@6: base64; params is an object, repeated keys as arrays
+    twilio: (j) => load('twilio').getExpectedTwilioSignature(j.token, j.url,
+        j.params ?? {}),
+
+    'twilio-body-hash': (j) => load('twilio').getExpectedBodyHash(j.body),
+
+    // @shopify/shopify-api@13 test helper: base64
+    shopify: (j) => load('@shopify/shopify-api/test-helpers')
+        .getHmac(j.payload, j.secret),
+
+    // @hubspot/api-client@13: v3, base64
+    hubspot: (j) => load('@hubspot/api-client').Signature.getSignature(
+        j.method, 'v3', {
+            clientSecret: j.secret, url: j.url, requestBody: j.body,
+            timestamp: j.timestamp,
+        }),
+};
+
+const jobs = JSON.parse(readFileSync(0, 'utf8'));
+const results = [];
+
+for (const job of jobs) {
+    try {
+        if (!signers[job.sdk]) {
+            throw new Error(`no signer for "${job.sdk}"`);
+        }
+        results.push({ ok: await signers[job.sdk](job) });
+    } catch (e) {
+        results.push({ error: String(e && e.stack || e) });
+    }
+}
+
+process.stdout.write(JSON.stringify(results));
