@@ -72,6 +72,8 @@ http {
     scgi_temp_path $dir/st;
     client_max_body_size 1m;
 
+    webhook_limit_zone zone=bench:1m key=\$binary_remote_addr rate=1000000r/s;
+
     upstream backend {
         server 127.0.0.1:$back;
         keepalive 32;
@@ -87,6 +89,15 @@ http {
         }
 
         location /github {
+            webhook_verify github;
+            webhook_secret file:$dir/github.secret;
+            proxy_pass http://backend;
+        }
+
+        # the whole edge: allowlist, a rate limit, then the signature
+        location /guarded {
+            webhook_allow_ip 127.0.0.0/8;
+            webhook_limit zone=bench;
             webhook_verify github;
             webhook_secret file:$dir/github.secret;
             proxy_pass http://backend;
@@ -147,6 +158,10 @@ for my $size (1024, 65536) {
           size => $size, headers => {
               'X-Hub-Signature-256' => 'sha256='
                   . hmac_sha256_hex($body, $gh_secret) } },
+        { name => "allow+limit+github, $label", path => '/guarded',
+          body => $body, size => $size, headers => {
+              'X-Hub-Signature-256' => 'sha256='
+                  . hmac_sha256_hex($body, $gh_secret) } },
         { name => "stripe 2 secrets, $label", path => '/stripe',
           body => $body, size => $size, headers => {
               'Stripe-Signature' => "t=$ts,v1="
@@ -205,13 +220,13 @@ sub median {
 
 my %plain = map { $_->{size} => $_ } grep { $_->{path} eq '/plain' } @scenarios;
 
-printf "%-28s %12s %10s %12s %10s\n", 'scenario', 'req/s', 'vs plain',
+printf "%-30s %12s %10s %12s %10s\n", 'scenario', 'req/s', 'vs plain',
     'p50 latency', 'vs plain';
 
 for my $s (@scenarios) {
     my $base = $plain{ $s->{size} };
     my ($rps, $p50) = (median(@{ $s->{rps} }), median(@{ $s->{p50} }));
-    printf "%-28s %12.0f %9.3fx %10.3fms %9.3fx\n", $s->{name}, $rps,
+    printf "%-30s %12.0f %9.3fx %10.3fms %9.3fx\n", $s->{name}, $rps,
         $rps / median(@{ $base->{rps} }), $p50,
         $p50 / median(@{ $base->{p50} });
 }
