@@ -228,10 +228,11 @@ ngx_http_webhook_redis_cleanup(void *data)
         ngx_delete_posted_event(c->write);
     }
 
+    /* c->data links the free list from here on: not to be touched */
+
     ngx_free_connection(c);
 
     c->fd = (ngx_socket_t) -1;
-    c->data = NULL;
 
     /* unhooked: a second cleanup, or a late hook, finds nothing to do */
 
