@@ -29,19 +29,23 @@
 
 
 /*
- * A key's payload in a limit zone (sync=on or not: one layout, so that a
- * reload may switch sync on or off).
+ * A key's payload in a limit zone: its own counts, and in a sync=on zone
+ * what the syncing needs, kept small (counts below 2^32: a limit is at
+ * most 10^9; window numbers modulo 2^32: only equality is asked), so
+ * that an entry with a short key still fits a 128-byte slab slot.
  */
 typedef struct {
     webhook_window_t            own;        /* this node's counts */
 
-    /* sync=on: the cluster's counts at the last sync, for cwindow and
-       cwindow - 1, and how much of own's counts for them they include */
-    int64_t                     cwindow;
-    uint64_t                    ccurrent;
-    uint64_t                    cprevious;
-    uint64_t                    scurrent;
-    uint64_t                    sprevious;
+    /* sync=on only, from here */
+
+    /* the cluster's counts at the last sync, for cwindow and cwindow - 1,
+       and how much of own's counts for them they include */
+    uint32_t                    cwindow;
+    uint32_t                    ccurrent;
+    uint32_t                    cprevious;
+    uint32_t                    scurrent;
+    uint32_t                    sprevious;
 
     /*
      * Touched since the last sync.  A touch also makes the entry the
@@ -49,7 +53,7 @@ typedef struct {
      * head of the queue: a sync walks from the head to the first clean
      * one.
      */
-    ngx_uint_t                  dirty;
+    uint32_t                    dirty;
 } ngx_http_webhook_limit_entry_t;
 
 
@@ -161,9 +165,12 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto invalid_rate;
     }
 
+    /* a zone without sync=on keeps only its own counts */
+
     zone = ngx_http_webhook_zone_add(cf, &zone_spec,
                                      NGX_HTTP_WEBHOOK_ZONE_LIMIT,
-                                     sizeof(ngx_http_webhook_limit_entry_t));
+                                     sync ? sizeof(ngx_http_webhook_limit_entry_t)
+                                          : sizeof(webhook_window_t));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -398,10 +405,14 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
         /* both windows are empty two periods after the current one */
         e->expire_ms = (le->own.window + 2) * period;
 
-        /* the lookup made it the queue's head: so it must be dirty */
-        le->dirty = 1;
+        cluster = 0;
 
-        cluster = zone->sync && mode == NGX_HTTP_WEBHOOK_REDIS_UP;
+        if (zone->sync) {
+            /* the lookup made it the queue's head: so it must be dirty */
+            le->dirty = 1;
+
+            cluster = (mode == NGX_HTTP_WEBHOOK_REDIS_UP);
+        }
 
         ngx_http_webhook_limit_estimate(le, cluster, &previous, &current);
 
@@ -483,13 +494,13 @@ ngx_http_webhook_limit_estimate(ngx_http_webhook_limit_entry_t *le,
         return;
     }
 
-    if (le->cwindow == le->own.window) {
+    if (le->cwindow == (uint32_t) le->own.window) {
         cc = le->ccurrent;
         cp = le->cprevious;
         sc = le->scurrent;
         sp = le->sprevious;
 
-    } else if (le->cwindow == le->own.window - 1) {
+    } else if (le->cwindow == (uint32_t) (le->own.window - 1)) {
         cc = 0;
         cp = le->ccurrent;
         sc = 0;
@@ -596,17 +607,16 @@ ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
     if (e) {
         le = ngx_http_webhook_entry_payload(e);
 
-        /* the same key still (not evicted and made again), not older */
+        /* still of use: the window synced is the key's or the one before */
 
         if (le->own.window >= item->window
-            && le->own.window - item->window <= 1
-            && item->window >= le->cwindow)
+            && le->own.window - item->window <= 1)
         {
-            le->cwindow = item->window;
-            le->ccurrent = current;
-            le->cprevious = previous;
-            le->scurrent = item->current;
-            le->sprevious = item->previous;
+            le->cwindow = (uint32_t) item->window;
+            le->ccurrent = (uint32_t) ngx_min(current, 0xffffffff);
+            le->cprevious = (uint32_t) ngx_min(previous, 0xffffffff);
+            le->scurrent = (uint32_t) item->current;
+            le->sprevious = (uint32_t) item->previous;
         }
     }
 

@@ -1154,6 +1154,20 @@ ngx_http_webhook_redis_watch_handler(ngx_event_t *ev)
     }
 
     if (rw.answered < rw.watch_mark) {
+        /*
+         * The answers may be there, their read event not yet handled
+         * (posted events, as with accept_mutex, run after the timers):
+         * read first.  hiredis may drop the connection meanwhile.
+         */
+
+        redisAsyncHandleRead(rw.ac);
+
+        if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+            return;
+        }
+    }
+
+    if (rw.answered < rw.watch_mark) {
         ngx_http_webhook_redis_drop("command", "timed out");
         return;
     }

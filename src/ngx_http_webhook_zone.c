@@ -239,8 +239,9 @@ ngx_http_webhook_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     if (ozone) {
         if (ozone->type != zone->type || ozone->payload != zone->payload) {
             ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                          "webhook zone \"%V\" changed its type; rename it "
-                          "or restart nginx", &shm_zone->shm.name);
+                          "webhook zone \"%V\" changed its type (or "
+                          "sync=); rename it or restart nginx",
+                          &shm_zone->shm.name);
             return NGX_ERROR;
         }
 
