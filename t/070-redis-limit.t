@@ -187,7 +187,7 @@ my $over = @admitted - $LIMIT;
 
 diag(sprintf 'stream: %d requests in %.2f s (%.0f r/s per node); admitted '
      . '%d of limit %d (per node %s): over-admission %d, bound (3-1) x '
-     . '%.0f r/s x %.1f s = %.0f', scalar @r, $took, $rate,
+     . '%.0f r/s x %.3g s = %.0f', scalar @r, $took, $rate,
      scalar @admitted, $LIMIT, join('/', map { $per_node{$_} // 0 } 0 .. 2),
      $over, $rate, $SYNC_MS / 1000, $bound);
 
