@@ -168,9 +168,9 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* a zone without sync=on keeps only its own counts */
 
     zone = ngx_http_webhook_zone_add(cf, &zone_spec,
-                                     NGX_HTTP_WEBHOOK_ZONE_LIMIT,
-                                     sync ? sizeof(ngx_http_webhook_limit_entry_t)
-                                          : sizeof(webhook_window_t));
+                                 NGX_HTTP_WEBHOOK_ZONE_LIMIT,
+                                 sync ? sizeof(ngx_http_webhook_limit_entry_t)
+                                      : sizeof(webhook_window_t));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }

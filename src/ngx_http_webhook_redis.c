@@ -71,7 +71,8 @@ struct ngx_http_webhook_redis_sh_s {
     ngx_pid_t                         leader;       /* the sync lease */
     ngx_msec_t                        leader_until; /* ngx_current_msec */
     size_t                            last_error_len;
-    u_char                            last_error[NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
+    u_char                            last_error[
+                                          NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
     ngx_http_webhook_redis_slot_t     slots[NGX_HTTP_WEBHOOK_REDIS_SLOTS];
 };
 
