@@ -1,9 +1,11 @@
 #!/usr/bin/perl
 #
 # How many entries a zone of a given size holds, measured: fill a 1 MiB
-# limit zone with distinct IPv4-like keys and a 1 MiB replay zone with
-# distinct GitHub delivery ids (UUIDs) until the first eviction, and
-# print the bytes per entry.  docs/status.md quotes the result.
+# limit zone (and a sync=on one) with distinct IPv4-like keys and a 1 MiB
+# replay zone with distinct GitHub delivery ids (UUIDs) until the first
+# eviction, and print the bytes per entry.  docs/status.md quotes the
+# result.  The sync=on zone needs webhook_redis, not a running Redis: it
+# counts node-locally meanwhile.
 #
 #   perl bench/zone-sizing.pl        (after ./build.sh)
 
@@ -32,8 +34,12 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
+    # nothing listens there: sync=on zones count node-locally
+    webhook_redis redis://127.0.0.1:%%PORT_8081%%;
+
     # an hour-long window: entries outlive the measurement
     webhook_limit_zone zone=keys:1m key=$http_x_key rate=1000r/h;
+    webhook_limit_zone zone=synced:1m key=$http_x_key rate=1000r/h sync=on;
     webhook_replay_zone zone=ids:1m ttl=1h;
 
     server {
@@ -42,6 +48,11 @@ http {
         # proxied: "return" would answer before the preaccess phase
         location /limit {
             webhook_limit zone=keys;
+            proxy_pass http://127.0.0.1:%%PORT_8080%%/ok;
+        }
+
+        location /synced {
+            webhook_limit zone=synced;
             proxy_pass http://127.0.0.1:%%PORT_8080%%/ok;
         }
 
@@ -85,11 +96,17 @@ sub fill {
     die "$name: no eviction after 100000 entries\n";
 }
 
-my $limit = fill('keys', sub {
-    my $i = shift;
-    my $ip = join '.', 10, ($i >> 16) & 255, ($i >> 8) & 255, $i & 255;
-    return { method => 'GET', path => '/limit', headers => [['X-Key', $ip]] };
-});
+sub ip_keys {
+    my ($path) = @_;
+    return sub {
+        my $i = shift;
+        my $ip = join '.', 10, ($i >> 16) & 255, ($i >> 8) & 255, $i & 255;
+        return { method => 'GET', path => $path, headers => [['X-Key', $ip]] };
+    };
+}
+
+my $limit = fill('keys', ip_keys('/limit'));
+my $synced = fill('synced', ip_keys('/synced'));
 
 my $replay = fill('ids', sub {
     my $i = shift;
@@ -105,6 +122,8 @@ printf "zone size %d bytes (entries when the first eviction happened)\n",
     $size;
 printf "  limit zone, 10.x.y.z keys:      %6d entries, %4.0f bytes each\n",
     $limit->{entries}, $size / $limit->{entries};
+printf "  the same, sync=on:               %6d entries, %4.0f bytes each\n",
+    $synced->{entries}, $size / $synced->{entries};
 printf "  replay zone, UUID delivery ids: %6d entries, %4.0f bytes each\n",
     $replay->{entries}, $size / $replay->{entries};
 

@@ -10,7 +10,9 @@
  *      token, the whole decision);
  *   5. read the body (possibly over several event loop turns);
  *   6. HMAC (or Ed25519) over the signed bytes;
- *   7. the replay cache, for verified deliveries only;
+ *   7. the replay cache, for verified deliveries only (with redis=on,
+ *      possibly waiting on Redis: NGX_DONE, and the phases resume when
+ *      the answer, or the timeout, comes);
  *   8. verdict: go on (NGX_DECLINED), or refuse with a JSON reason.
  * In monitor mode (and for dry_run limits) a failed check only records
  * the would-be reason, and the remaining checks still run, so that
@@ -36,6 +38,8 @@ static ngx_http_webhook_ctx_t *ngx_http_webhook_create_ctx(
     ngx_http_request_t *r, ngx_http_webhook_loc_conf_t *wlcf);
 static void ngx_http_webhook_ctx_cleanup(void *data);
 static void ngx_http_webhook_body_ready(ngx_http_request_t *r);
+static ngx_int_t ngx_http_webhook_replayed(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_int_t rc, ngx_uint_t enforce);
 static ngx_int_t ngx_http_webhook_verdict(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
 
@@ -76,11 +80,17 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
          */
         return NGX_DECLINED;
 
-    } else if (ctx->waiting_body) {
+    } else if (ctx->waiting_body || ctx->waiting_redis) {
         return NGX_DONE;
     }
 
     enforce = (wlcf->mode == NGX_HTTP_WEBHOOK_ENFORCE);
+
+    if (ctx->claimed) {
+        /* resumed: Redis answered the replay claim, or did not in time */
+        rc = ngx_http_webhook_replay_claimed(r, ctx);
+        return ngx_http_webhook_replayed(r, ctx, rc, enforce);
+    }
 
     if (!ctx->pre_checked) {
         ctx->pre_checked = 1;
@@ -157,14 +167,34 @@ replay:
 
         rc = ngx_http_webhook_replay_check(r, wlcf, ctx);
 
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (rc == NGX_AGAIN) {
+            return NGX_DONE;
         }
 
-        if (rc == NGX_BUSY) {
-            ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_DUPLICATE_IN_FLIGHT,
-                                  enforce);
-        }
+        return ngx_http_webhook_replayed(r, ctx, rc, enforce);
+    }
+
+    return ngx_http_webhook_verdict(r, ctx);
+}
+
+
+/* the replay cache's answer (ngx_http_webhook_replay_check()) */
+
+static ngx_int_t
+ngx_http_webhook_replayed(ngx_http_request_t *r, ngx_http_webhook_ctx_t *ctx,
+    ngx_int_t rc, ngx_uint_t enforce)
+{
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_BUSY) {
+        ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_DUPLICATE_IN_FLIGHT,
+                              enforce);
+
+    } else if (rc == NGX_ABORT) {
+        ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_REDIS_UNAVAILABLE,
+                              enforce);
     }
 
     return ngx_http_webhook_verdict(r, ctx);
@@ -201,6 +231,15 @@ ngx_http_webhook_before_body(ngx_http_request_t *r,
             /* NGX_DECLINED: only dry_run limits would have refused it */
             ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_RATE_LIMITED,
                                   rc == NGX_BUSY && enforce);
+
+            if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
+                return NGX_OK;
+            }
+
+        } else if (rc == NGX_ABORT) {
+            /* on_error=closed, and Redis is not there */
+            ngx_http_webhook_fail(ctx, NGX_HTTP_WEBHOOK_REDIS_UNAVAILABLE,
+                                  enforce);
 
             if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
                 return NGX_OK;

@@ -10,6 +10,14 @@
  * workers, the zones' mutexes are all taken, always in the order the
  * zones were declared, before anything is checked.  Refused requests do
  * not count.  The check runs before the body is read.
+ *
+ * A sync=on zone also keeps, per key, the cluster's counts from the last
+ * sync with Redis and how much of this node's own counts they already
+ * include; its estimate is the cluster's counts plus what this node
+ * counted since (ngx_http_webhook_redis.c does the syncing, from the
+ * keys marked dirty here).  The hot path never waits on Redis.  While
+ * Redis is unavailable on_error= decides: own counts only (local), no
+ * limit (open), or 503 (closed).
  */
 
 
@@ -20,14 +28,46 @@
 #include "ngx_http_webhook_module.h"
 
 
+/*
+ * A key's payload in a limit zone: its own counts, and in a sync=on zone
+ * what the syncing needs, kept small (counts below 2^32: a limit is at
+ * most 10^9; window numbers modulo 2^32: only equality is asked), so
+ * that an entry with a short key still fits a 128-byte slab slot.
+ */
 typedef struct {
-    ngx_str_t                   key;
-    uint32_t                    hash;
-    webhook_window_t           *window;
-    webhook_window_verdict_t    verdict;
+    webhook_window_t            own;        /* this node's counts */
+
+    /* sync=on only, from here */
+
+    /* the cluster's counts at the last sync, for cwindow and cwindow - 1,
+       and how much of own's counts for them they include */
+    uint32_t                    cwindow;
+    uint32_t                    ccurrent;
+    uint32_t                    cprevious;
+    uint32_t                    scurrent;
+    uint32_t                    sprevious;
+
+    /*
+     * Touched since the last sync.  A touch also makes the entry the
+     * most recent of the LRU queue, so the dirty entries are always the
+     * head of the queue: a sync walks from the head to the first clean
+     * one.
+     */
+    uint32_t                    dirty;
+} ngx_http_webhook_limit_entry_t;
+
+
+typedef struct {
+    ngx_str_t                        key;
+    uint32_t                         hash;
+    ngx_http_webhook_limit_entry_t  *entry;
+    webhook_window_verdict_t         verdict;
 } ngx_http_webhook_limit_state_t;
 
 
+static void ngx_http_webhook_limit_estimate(
+    ngx_http_webhook_limit_entry_t *le, ngx_uint_t cluster,
+    uint64_t *previous, uint64_t *current);
 static ngx_int_t ngx_http_webhook_limit_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webhook_add_header(ngx_http_request_t *r,
     const char *name, uint64_t value);
@@ -47,7 +87,7 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                            *p;
     ngx_str_t                         *value, s, zone_spec, rate;
     ngx_int_t                          n;
-    ngx_uint_t                         i;
+    ngx_uint_t                         i, sync;
     ngx_http_webhook_zone_t           *zone;
     ngx_http_compile_complex_value_t   ccv;
     ngx_http_complex_value_t           key;
@@ -57,6 +97,7 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_null(&zone_spec);
     ngx_str_null(&rate);
     ngx_memzero(&key, sizeof(ngx_http_complex_value_t));
+    sync = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -89,14 +130,13 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strcmp(value[i].data, "sync=off") == 0) {
+            sync = 0;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "sync=on") == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"sync=on\" needs \"webhook_redis\", which "
-                               "this version does not have yet");
-            return NGX_CONF_ERROR;
+            sync = 1;
+            continue;
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -125,11 +165,19 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto invalid_rate;
     }
 
+    /* a zone without sync=on keeps only its own counts */
+
     zone = ngx_http_webhook_zone_add(cf, &zone_spec,
-                                     NGX_HTTP_WEBHOOK_ZONE_LIMIT,
-                                     sizeof(webhook_window_t));
+                                 NGX_HTTP_WEBHOOK_ZONE_LIMIT,
+                                 sync ? sizeof(ngx_http_webhook_limit_entry_t)
+                                      : sizeof(webhook_window_t));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
+    }
+
+    if (sync) {
+        zone->sync = 1;
+        ngx_http_webhook_redis_used(cf, "webhook_limit_zone ... sync=on");
     }
 
     switch (p[-1]) {
@@ -251,6 +299,8 @@ ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * NGX_OK: admitted (and counted).  NGX_BUSY: refused by a limit.
  * NGX_DECLINED: admitted, but a dry_run limit would have refused it.
+ * NGX_ABORT: a sync=on limit cannot be checked (on_error=closed and
+ * Redis unavailable); nothing was counted.
  */
 
 ngx_int_t
@@ -258,14 +308,33 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
 {
     int64_t                          now_ms, period;
-    ngx_uint_t                       i, n, refused, would, best;
+    uint64_t                         previous, current;
+    ngx_uint_t                       i, n, refused, would, best, mode,
+                                     cluster;
     ngx_http_webhook_zone_t         *zone;
     ngx_http_webhook_limit_t        *limits;
     ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_entry_t  *le;
     ngx_http_webhook_limit_state_t  *st;
+    ngx_http_webhook_main_conf_t    *wmcf;
 
     limits = wlcf->limits->elts;
     n = wlcf->limits->nelts;
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+
+    /* one look at Redis's state for the whole request */
+
+    mode = wmcf->redis ? ngx_http_webhook_redis_mode(wmcf->redis)
+                       : NGX_HTTP_WEBHOOK_REDIS_LOCAL;
+
+    if (mode == NGX_HTTP_WEBHOOK_REDIS_CLOSED) {
+        for (i = 0; i < n; i++) {
+            if (limits[i].zone->sync && !limits[i].dry_run) {
+                return NGX_ABORT;
+            }
+        }
+    }
 
     st = ngx_pcalloc(r->pool, n * sizeof(ngx_http_webhook_limit_state_t));
     if (st == NULL) {
@@ -275,6 +344,14 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     /* keys first, outside the locks: they may run variable handlers */
 
     for (i = 0; i < n; i++) {
+
+        if (limits[i].zone->sync && mode != NGX_HTTP_WEBHOOK_REDIS_UP
+            && mode != NGX_HTTP_WEBHOOK_REDIS_LOCAL)
+        {
+            /* open (or a dry_run limit, closed): not applied meanwhile */
+            continue;
+        }
+
         if (ngx_http_complex_value(r, &limits[i].zone->key, &st[i].key)
             != NGX_OK)
         {
@@ -320,15 +397,27 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
             }
         }
 
-        st[i].window = ngx_http_webhook_entry_payload(e);
+        le = ngx_http_webhook_entry_payload(e);
+        st[i].entry = le;
 
-        webhook_window_advance(st[i].window, now_ms, period);
+        webhook_window_advance(&le->own, now_ms, period);
 
         /* both windows are empty two periods after the current one */
-        e->expire_ms = (st[i].window->window + 2) * period;
+        e->expire_ms = (le->own.window + 2) * period;
 
-        webhook_window_check(st[i].window->previous, st[i].window->current,
-                             webhook_window_elapsed(st[i].window, now_ms,
+        cluster = 0;
+
+        if (zone->sync) {
+            /* the lookup made it the queue's head: so it must be dirty */
+            le->dirty = 1;
+
+            cluster = (mode == NGX_HTTP_WEBHOOK_REDIS_UP);
+        }
+
+        ngx_http_webhook_limit_estimate(le, cluster, &previous, &current);
+
+        webhook_window_check(previous, current,
+                             webhook_window_elapsed(&le->own, now_ms,
                                                     period),
                              period, zone->limit, &st[i].verdict);
 
@@ -344,8 +433,8 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
 
     if (!refused) {
         for (i = 0; i < n; i++) {
-            if (st[i].window && st[i].verdict.admit) {
-                st[i].window->current++;
+            if (st[i].entry && st[i].verdict.admit) {
+                st[i].entry->own.current++;
             }
         }
     }
@@ -359,7 +448,7 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     best = n;
 
     for (i = 0; i < n; i++) {
-        if (st[i].window == NULL) {
+        if (st[i].entry == NULL) {
             continue;
         }
 
@@ -384,6 +473,178 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     }
 
     return would ? NGX_DECLINED : NGX_OK;
+}
+
+
+/*
+ * The counts a key's check sees.  Without the cluster: this node's own.
+ * With it: the cluster's counts from the last sync, plus what this node
+ * counted since, window by window (the sync may be a window behind).
+ */
+
+static void
+ngx_http_webhook_limit_estimate(ngx_http_webhook_limit_entry_t *le,
+    ngx_uint_t cluster, uint64_t *previous, uint64_t *current)
+{
+    uint64_t  cc, cp, sc, sp;
+
+    if (!cluster) {
+        *previous = le->own.previous;
+        *current = le->own.current;
+        return;
+    }
+
+    if (le->cwindow == (uint32_t) le->own.window) {
+        cc = le->ccurrent;
+        cp = le->cprevious;
+        sc = le->scurrent;
+        sp = le->sprevious;
+
+    } else if (le->cwindow == (uint32_t) (le->own.window - 1)) {
+        cc = 0;
+        cp = le->ccurrent;
+        sc = 0;
+        sp = le->scurrent;
+
+    } else {
+        cc = 0;
+        cp = 0;
+        sc = 0;
+        sp = 0;
+    }
+
+    *current = cc + (le->own.current > sc ? le->own.current - sc : 0);
+    *previous = cp + (le->own.previous > sp ? le->own.previous - sp : 0);
+}
+
+
+/*
+ * The syncing worker takes the keys touched since the last round out of
+ * a sync=on zone: the dirty head of the LRU queue, copied (key and own
+ * counts) into items' pool, and marked clean.  Keys whose both windows
+ * are over are only marked clean.
+ */
+
+ngx_int_t
+ngx_http_webhook_limit_collect(ngx_http_webhook_zone_t *zone,
+    ngx_array_t *items)
+{
+    u_char                          *key;
+    int64_t                          window;
+    ngx_int_t                        rc;
+    ngx_queue_t                     *q;
+    ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_sync_t   *item;
+    ngx_http_webhook_limit_entry_t  *le;
+
+    window = ngx_http_webhook_now_ms() / zone->period_ms;
+    rc = NGX_OK;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        e = ngx_queue_data(q, ngx_http_webhook_entry_t, queue);
+        le = ngx_http_webhook_entry_payload(e);
+
+        if (!le->dirty) {
+            break;
+        }
+
+        if (le->own.window < window - 1) {
+            le->dirty = 0;
+            continue;
+        }
+
+        item = ngx_array_push(items);
+        key = ngx_pnalloc(items->pool, e->len);
+
+        if (item == NULL || key == NULL) {
+            /* left dirty: the next round takes it */
+            rc = NGX_ERROR;
+            break;
+        }
+
+        le->dirty = 0;
+
+        ngx_memcpy(key, ngx_http_webhook_entry_key(e), e->len);
+
+        item->zone = zone;
+        item->key.data = key;
+        item->key.len = e->len;
+        item->hash = ngx_http_webhook_entry_hash(e);
+        item->window = le->own.window;
+        item->current = le->own.current;
+        item->previous = le->own.previous;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return rc;
+}
+
+
+/* Redis answered a key's sync with the cluster's sums for its windows */
+
+void
+ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
+    uint64_t current, uint64_t previous)
+{
+    ngx_http_webhook_zone_t         *zone;
+    ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_entry_t  *le;
+
+    zone = item->zone;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    /* not a touch: the LRU order (and the dirty head) stays as it is */
+
+    e = ngx_http_webhook_zone_peek(zone, item->hash, &item->key);
+
+    if (e) {
+        le = ngx_http_webhook_entry_payload(e);
+
+        /* still of use: the window synced is the key's or the one before */
+
+        if (le->own.window >= item->window
+            && le->own.window - item->window <= 1)
+        {
+            le->cwindow = (uint32_t) item->window;
+            le->ccurrent = (uint32_t) ngx_min(current, 0xffffffff);
+            le->cprevious = (uint32_t) ngx_min(previous, 0xffffffff);
+            le->scurrent = (uint32_t) item->current;
+            le->sprevious = (uint32_t) item->previous;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* a key's sync failed: mark it dirty again (as a touch: queue head) */
+
+void
+ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item)
+{
+    ngx_http_webhook_zone_t         *zone;
+    ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_entry_t  *le;
+
+    zone = item->zone;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    e = ngx_http_webhook_zone_lookup(zone, item->hash, &item->key);
+
+    if (e) {
+        le = ngx_http_webhook_entry_payload(e);
+        le->dirty = 1;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
 

@@ -18,6 +18,8 @@ static char *ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t ngx_http_webhook_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_webhook_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_webhook_init_process(ngx_cycle_t *cycle);
+static void ngx_http_webhook_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_webhook_log_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_webhook_custom_set(
     ngx_http_webhook_loc_conf_t *conf);
@@ -201,6 +203,13 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webhook_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_webhook_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("webhook_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_webhook_status,
@@ -234,10 +243,10 @@ ngx_module_t  ngx_http_webhook_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_webhook_init_module,          /* init module */
-    NULL,                                  /* init process */
+    ngx_http_webhook_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_webhook_exit_process,         /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -347,6 +356,11 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->signed_payload, prev->signed_payload,
                              NULL);
     ngx_conf_merge_ptr_value(conf->timestamp, prev->timestamp, NULL);
+
+    /* webhook_replay's redis= goes with its zone */
+    if (conf->replay == NGX_CONF_UNSET_PTR) {
+        conf->replay_redis = prev->replay_redis;
+    }
 
     /* allowlist rules are inherited as a whole, as the access module's */
     if (conf->allow == NGX_CONF_UNSET_PTR) {
@@ -639,6 +653,7 @@ ngx_http_webhook_postconfiguration(ngx_conf_t *cf)
     *h = ngx_http_webhook_log_handler;
 
     if (ngx_http_webhook_zones_check(cf) != NGX_OK
+        || ngx_http_webhook_redis_check(cf) != NGX_OK
         || ngx_http_webhook_limit_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -673,4 +688,18 @@ ngx_http_webhook_init_module(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_webhook_redis_init_process(cycle);
+}
+
+
+static void
+ngx_http_webhook_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_webhook_redis_exit_process(cycle);
 }

@@ -16,6 +16,8 @@
 #include <ngx_http.h>
 
 #include <jansson.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 
 #include "webhook_core.h"
 #include "webhook_codec.h"
@@ -45,6 +47,7 @@ typedef enum {
     NGX_HTTP_WEBHOOK_TIMESTAMP_FUTURE,
     NGX_HTTP_WEBHOOK_DUPLICATE_IN_FLIGHT,
     NGX_HTTP_WEBHOOK_BODY_TOO_LARGE,
+    NGX_HTTP_WEBHOOK_REDIS_UNAVAILABLE,    /* on_error=closed, Redis down */
     NGX_HTTP_WEBHOOK_NREASONS
 } ngx_http_webhook_reason_e;
 
@@ -232,9 +235,89 @@ typedef struct {
     int64_t                           period_ms;    /* ... per period */
     ngx_str_t                         rate;         /* as written */
 
+    ngx_uint_t                        sync;         /* sync=on */
+
     /* replay zones */
     ngx_msec_t                        ttl;          /* 0: 2 x tolerance */
 } ngx_http_webhook_zone_t;
+
+
+/*
+ * One key of a sync=on limit zone as the syncing worker copied it out
+ * of shared memory, for one round trip to Redis.
+ */
+typedef struct {
+    ngx_http_webhook_zone_t          *zone;
+    ngx_str_t                         key;
+    uint32_t                          hash;
+    int64_t                           window;       /* own counts' window */
+    uint64_t                          current;      /* own counts in it */
+    uint64_t                          previous;     /* and the one before */
+} ngx_http_webhook_limit_sync_t;
+
+
+/* webhook_redis on_error=, and what the limiter does meanwhile */
+#define NGX_HTTP_WEBHOOK_REDIS_UP       0           /* Redis is there */
+#define NGX_HTTP_WEBHOOK_REDIS_LOCAL    1
+#define NGX_HTTP_WEBHOOK_REDIS_OPEN     2
+#define NGX_HTTP_WEBHOOK_REDIS_CLOSED   3
+
+
+typedef struct ngx_http_webhook_redis_sh_s  ngx_http_webhook_redis_sh_t;
+
+
+/* webhook_redis: the server, the options, and the node's shared state */
+typedef struct {
+    ngx_str_t                         url;          /* as written */
+    ngx_str_t                         host;         /* an address literal,
+                                                       NUL-terminated */
+    int                               port;
+    ngx_str_t                         path;         /* unix:, NUL-terminated;
+                                                       empty for TCP */
+    ngx_uint_t                        db;
+    ngx_msec_t                        timeout;
+    ngx_msec_t                        sync_interval;
+    ngx_str_t                         prefix;
+    ngx_str_t                         password;     /* empty: no AUTH;
+                                                       wiped on free */
+    ngx_uint_t                        on_error;     /* ..._REDIS_LOCAL.. */
+
+    ngx_array_t                       sync_zones;   /* of ..._zone_t * */
+
+    ngx_shm_zone_t                   *shm_zone;
+    ngx_slab_pool_t                  *shpool;
+    ngx_http_webhook_redis_sh_t      *sh;
+} ngx_http_webhook_redis_conf_t;
+
+
+/* what the status page shows of Redis */
+typedef struct {
+    ngx_uint_t                        configured;
+    ngx_uint_t                        connected;    /* workers, now */
+    ngx_uint_t                        syncs;
+    ngx_uint_t                        failures;
+    ngx_pid_t                         leader;
+    ngx_str_t                         last_error;
+} ngx_http_webhook_redis_status_t;
+
+
+/*
+ * Called once with Redis's answer to a script, or with NULL when there
+ * is none (connection lost, the worker exiting).  An error reply is
+ * passed on as it is.
+ */
+typedef void (*ngx_http_webhook_redis_reply_pt)(redisReply *reply,
+    void *data);
+
+/* the same for a request waiting on Redis; NULL also for a timeout */
+typedef void (*ngx_http_webhook_redis_done_pt)(ngx_http_request_t *r,
+    redisReply *reply);
+
+
+#define NGX_HTTP_WEBHOOK_SCRIPT_SYNC    0           /* limit counts */
+#define NGX_HTTP_WEBHOOK_SCRIPT_CLAIM   1           /* replay: decide */
+#define NGX_HTTP_WEBHOOK_SCRIPT_SETTLE  2           /* replay: commit/drop */
+#define NGX_HTTP_WEBHOOK_NSCRIPTS       3
 
 
 typedef struct {
@@ -253,6 +336,13 @@ typedef struct {
     ngx_shm_zone_t                   *status_zone;
     ngx_slab_pool_t                  *status_pool;
     void                             *status_sh;
+
+    ngx_http_webhook_redis_conf_t    *redis;        /* NULL: no Redis */
+
+    /* the first "redis=on" / "sync=on", for the error without Redis */
+    u_char                           *redis_user_file;
+    ngx_uint_t                        redis_user_line;
+    const char                       *redis_user;
 } ngx_http_webhook_main_conf_t;
 
 
@@ -296,6 +386,7 @@ struct ngx_http_webhook_loc_conf_s {
                                                        in zone order */
     ngx_http_webhook_zone_t          *replay;
     ngx_msec_t                        replay_ttl;   /* resolved at merge */
+    ngx_uint_t                        replay_redis; /* redis=on */
 
     ngx_flag_t                        status;       /* webhook_status */
     ngx_http_webhook_stats_t         *stats;        /* NULL: not counted */
@@ -353,6 +444,11 @@ struct ngx_http_webhook_ctx_s {
     uint64_t                          replay_token;
     ngx_msec_t                        replay_ttl;
 
+    /* its mirror in Redis (webhook_replay ... redis=on) */
+    ngx_str_t                         redis_key;
+    ngx_str_t                         redis_value;
+    ngx_int_t                         claim;        /* what Redis said */
+
     unsigned                          done:1;
     unsigned                          pre_checked:1;
     unsigned                          headers_failed:1;
@@ -362,6 +458,10 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          has_timestamp:1;
     unsigned                          body_read:1;
     unsigned                          waiting_body:1;
+    unsigned                          waiting_redis:1;
+    unsigned                          claimed:1;    /* Redis answered (or
+                                                       did not in time) */
+    unsigned                          redis_held:1; /* ours in Redis */
     unsigned                          id_evaluated:1;
     unsigned                          event_evaluated:1;
     unsigned                          json_parsed:1;
@@ -476,7 +576,11 @@ ngx_http_webhook_entry_t *ngx_http_webhook_zone_insert(
     int64_t now_ms);
 void ngx_http_webhook_zone_delete(ngx_http_webhook_zone_t *zone,
     ngx_http_webhook_entry_t *entry);
+ngx_http_webhook_entry_t *ngx_http_webhook_zone_peek(
+    ngx_http_webhook_zone_t *zone, uint32_t hash, ngx_str_t *key);
 void *ngx_http_webhook_entry_payload(ngx_http_webhook_entry_t *entry);
+u_char *ngx_http_webhook_entry_key(ngx_http_webhook_entry_t *entry);
+uint32_t ngx_http_webhook_entry_hash(ngx_http_webhook_entry_t *entry);
 int64_t ngx_http_webhook_now_ms(void);
 
 /* ngx_http_webhook_limit.c */
@@ -486,6 +590,11 @@ char *ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webhook_limit_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_limit_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_webhook_limit_collect(ngx_http_webhook_zone_t *zone,
+    ngx_array_t *items);
+void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
+    uint64_t current, uint64_t previous);
+void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -496,6 +605,32 @@ ngx_int_t ngx_http_webhook_replay_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
 void ngx_http_webhook_replay_finish(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
+ngx_int_t ngx_http_webhook_replay_claimed(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
+
+/* ngx_http_webhook_redis.c */
+char *ngx_http_webhook_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_webhook_redis_used(ngx_conf_t *cf, const char *what);
+ngx_int_t ngx_http_webhook_redis_check(ngx_conf_t *cf);
+ngx_int_t ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_webhook_redis_mode(ngx_http_webhook_redis_conf_t *rcf);
+void ngx_http_webhook_redis_trouble(ngx_http_webhook_redis_conf_t *rcf,
+    const char *what);
+ngx_int_t ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
+    ngx_uint_t nkeys, ngx_uint_t nargs,
+    ngx_http_webhook_redis_reply_pt handler, void *data);
+ngx_int_t ngx_http_webhook_redis_wait(ngx_http_request_t *r,
+    ngx_uint_t script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
+    ngx_http_webhook_redis_done_pt done);
+ngx_str_t *ngx_http_webhook_redis_node(void);
+void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
+    ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
+
+/* ngx_http_webhook_redis_adapter.c */
+ngx_int_t ngx_http_webhook_redis_attach(redisAsyncContext *ac,
+    ngx_log_t *log);
 
 /* ngx_http_webhook_status.c */
 char *ngx_http_webhook_status(ngx_conf_t *cf, ngx_command_t *cmd,

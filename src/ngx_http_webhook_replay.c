@@ -13,6 +13,13 @@
  *     retry is forwarded.  Nothing is lost.
  * Records live in a zone of ngx_http_webhook_zone.c; a committed record
  * expires ttl after the commit.
+ *
+ * With redis=on the record is also made cluster-wide: once the node's own
+ * record says "new", a script in Redis decides (SET NX PX: the first node
+ * holds it) while the request waits, without blocking the worker and for
+ * at most the webhook_redis timeout.  The commit and the drop are then
+ * mirrored in Redis.  If Redis does not answer, the node's own record
+ * decides (or, with on_error=closed, the request gets 503).
  */
 
 
@@ -27,6 +34,13 @@
 #define NGX_HTTP_WEBHOOK_DELIVERED  2
 
 
+/* what Redis said of a delivery (ctx->claim) */
+#define NGX_HTTP_WEBHOOK_CLAIM_NONE       0   /* no answer */
+#define NGX_HTTP_WEBHOOK_CLAIM_NEW        1
+#define NGX_HTTP_WEBHOOK_CLAIM_DELIVERED  2
+#define NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT  3
+
+
 typedef struct {
     ngx_uint_t   state;
     ngx_pid_t    owner;         /* the worker holding an in-flight record */
@@ -35,6 +49,11 @@ typedef struct {
 
 
 static ngx_uint_t ngx_http_webhook_owner_gone(ngx_http_webhook_record_t *rec);
+static ngx_int_t ngx_http_webhook_replay_claim(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static void ngx_http_webhook_replay_claim_done(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_webhook_replay_settled(redisReply *reply, void *data);
 
 
 static uint64_t  ngx_http_webhook_replay_seq;
@@ -110,7 +129,7 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_webhook_loc_conf_t *wlcf = conf;
 
     ngx_str_t   *value, name;
-    ngx_uint_t   i;
+    ngx_uint_t   i, redis;
 
     if (wlcf->replay != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
@@ -119,6 +138,7 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     ngx_str_null(&name);
+    redis = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -129,14 +149,13 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strcmp(value[i].data, "redis=off") == 0) {
+            redis = 0;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "redis=on") == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"redis=on\" needs \"webhook_redis\", which "
-                               "this version does not have yet");
-            return NGX_CONF_ERROR;
+            redis = 1;
+            continue;
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -157,6 +176,12 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    wlcf->replay_redis = redis;
+
+    if (redis) {
+        ngx_http_webhook_redis_used(cf, "webhook_replay ... redis=on");
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -165,6 +190,9 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  * After the signature verified.  NGX_OK: recorded in flight (or, in
  * monitor mode, already known).  NGX_BUSY: the same delivery is in flight.
  * NGX_DECLINED: it was delivered already; ctx->duplicate is set.
+ * NGX_AGAIN: waiting on Redis (redis=on): the handler returns NGX_DONE,
+ * and ngx_http_webhook_replay_claimed() tells once the phases resume.
+ * NGX_ABORT: Redis is needed and unavailable (on_error=closed).
  */
 
 ngx_int_t
@@ -268,7 +296,167 @@ done:
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
+    if (rc == NGX_OK && ctx->replay_zone && wlcf->replay_redis) {
+        /* new on this node: the cluster decides */
+        return ngx_http_webhook_replay_claim(r, wlcf, ctx);
+    }
+
     return rc;
+}
+
+
+/*
+ * Ask Redis, keeping the node's in-flight record meanwhile (a duplicate
+ * on this node is still caught without Redis).  The record in Redis:
+ * "<prefix>{replay:<zone>:<hex of preset:id>}", holding "f:<node>:<token>"
+ * while in flight and "d" once delivered.
+ */
+
+static ngx_int_t
+ngx_http_webhook_replay_claim(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_str_t                       args[3], *node, *prefix, *zone;
+    ngx_http_webhook_main_conf_t   *wmcf;
+    ngx_http_webhook_redis_conf_t  *rcf;
+    u_char                          ttl[NGX_INT64_LEN];
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+    rcf = wmcf->redis;
+
+    prefix = &rcf->prefix;
+    zone = &ctx->replay_zone->name;
+    node = ngx_http_webhook_redis_node();
+
+    ctx->redis_key.len = prefix->len + sizeof("{replay::}") - 1 + zone->len
+                         + 2 * ctx->replay_key.len;
+    ctx->redis_key.data = ngx_pnalloc(r->pool, ctx->redis_key.len);
+
+    ctx->redis_value.len = sizeof("f::") - 1 + node->len + 16;
+    ctx->redis_value.data = ngx_pnalloc(r->pool, ctx->redis_value.len);
+
+    if (ctx->redis_key.data == NULL || ctx->redis_value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(ctx->redis_key.data, prefix->data, prefix->len);
+    p = ngx_cpymem(p, "{replay:", sizeof("{replay:") - 1);
+    p = ngx_cpymem(p, zone->data, zone->len);
+    *p++ = ':';
+    p = ngx_hex_dump(p, ctx->replay_key.data, ctx->replay_key.len);
+    *p++ = '}';
+
+    p = ngx_sprintf(ctx->redis_value.data, "f:%V:%016xL", node,
+                    ctx->replay_token);
+    ctx->redis_value.len = p - ctx->redis_value.data;
+
+    args[0] = ctx->redis_key;
+    args[1] = ctx->redis_value;
+    args[2].data = ttl;
+    args[2].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
+
+    rc = ngx_http_webhook_redis_wait(r, NGX_HTTP_WEBHOOK_SCRIPT_CLAIM, args,
+                                     1, 2,
+                                     ngx_http_webhook_replay_claim_done);
+
+    if (rc == NGX_AGAIN) {
+        ctx->waiting_redis = 1;
+        return NGX_AGAIN;
+    }
+
+    /* not connected now: decide as without an answer */
+
+    ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_NONE;
+
+    return ngx_http_webhook_replay_claimed(r, ctx);
+}
+
+
+/* Redis's answer (reply NULL: none in time, or the connection went) */
+
+static void
+ngx_http_webhook_replay_claim_done(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_http_webhook_ctx_t  *ctx;
+
+    ctx = ngx_http_webhook_get_ctx(r);
+
+    if (ctx == NULL) {
+        return;
+    }
+
+    ctx->waiting_redis = 0;
+    ctx->claimed = 1;
+    ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_NONE;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_STRING) {
+
+        if (reply->len == 3 && ngx_strncmp(reply->str, "new", 3) == 0) {
+            ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_NEW;
+            return;
+        }
+
+        if (reply->len == 9 && ngx_strncmp(reply->str, "delivered", 9) == 0) {
+            ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_DELIVERED;
+            return;
+        }
+
+        if (reply->len == 9 && ngx_strncmp(reply->str, "in_flight", 9) == 0) {
+            ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT;
+            return;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "webhook: unexpected reply from redis to a replay claim");
+}
+
+
+/*
+ * What the cluster's answer means for this request, as
+ * ngx_http_webhook_replay_check() returns it.  The node's own in-flight
+ * record stays either way: the log phase commits it (a duplicate is
+ * answered 200, so the node remembers the delivery) or drops it.
+ */
+
+ngx_int_t
+ngx_http_webhook_replay_claimed(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    switch (ctx->claim) {
+
+    case NGX_HTTP_WEBHOOK_CLAIM_NEW:
+        ctx->redis_held = 1;
+        return NGX_OK;
+
+    case NGX_HTTP_WEBHOOK_CLAIM_DELIVERED:
+        ctx->duplicate = 1;
+        return NGX_DECLINED;
+
+    case NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT:
+        ctx->duplicate = 1;
+        return NGX_BUSY;
+    }
+
+    /* no answer: the node's record decides, unless on_error=closed */
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+
+    if (ngx_http_webhook_redis_mode(wmcf->redis)
+        == NGX_HTTP_WEBHOOK_REDIS_CLOSED)
+    {
+        return NGX_ABORT;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -294,10 +482,12 @@ ngx_http_webhook_replay_finish(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx)
 {
     int64_t                     now_ms;
+    ngx_str_t                   args[3];
     ngx_uint_t                  status;
     ngx_http_webhook_zone_t    *zone;
     ngx_http_webhook_entry_t   *e;
     ngx_http_webhook_record_t  *rec;
+    u_char                      ttl[NGX_INT64_LEN];
 
     zone = ctx->replay_zone;
 
@@ -345,4 +535,39 @@ ngx_http_webhook_replay_finish(ngx_http_request_t *r,
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webhook: delivery \"%V\" %s", &ctx->replay_key,
                    (status >= 200 && status < 300) ? "committed" : "dropped");
+
+    if (!ctx->redis_held) {
+        return;
+    }
+
+    /*
+     * The same in Redis, if it is there now; if not, the record there
+     * expires with the ttl (a retry meanwhile is answered 409).
+     */
+
+    ctx->redis_held = 0;
+
+    args[0] = ctx->redis_key;
+    args[1] = ctx->redis_value;
+    args[2].data = ttl;
+
+    if (status >= 200 && status < 300) {
+        args[2].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
+
+    } else {
+        args[2].len = 1;
+        ttl[0] = '0';
+    }
+
+    (void) ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SETTLE,
+                                         args, 1, 2,
+                                         ngx_http_webhook_replay_settled,
+                                         NULL);
+}
+
+
+static void
+ngx_http_webhook_replay_settled(redisReply *reply, void *data)
+{
+    /* fire and forget: errors were counted by the caller's layer */
 }

@@ -80,9 +80,11 @@ static ngx_array_t *ngx_http_webhook_snapshot(ngx_http_request_t *r,
 static ngx_array_t *ngx_http_webhook_zone_snapshot(ngx_http_request_t *r,
     ngx_http_webhook_main_conf_t *wmcf);
 static ngx_int_t ngx_http_webhook_status_json(ngx_http_request_t *r,
-    ngx_array_t *locs, ngx_array_t *zones, ngx_str_t *out);
+    ngx_array_t *locs, ngx_array_t *zones,
+    ngx_http_webhook_redis_status_t *rs, ngx_str_t *out);
 static ngx_int_t ngx_http_webhook_status_prometheus(ngx_http_request_t *r,
-    ngx_array_t *locs, ngx_array_t *zones, ngx_str_t *out);
+    ngx_array_t *locs, ngx_array_t *zones,
+    ngx_http_webhook_redis_status_t *rs, ngx_str_t *out);
 
 
 static ngx_str_t  ngx_http_webhook_status_zone_name =
@@ -305,11 +307,12 @@ ngx_http_webhook_stats_count(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_webhook_status_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
-    ngx_str_t                      body, type, format;
-    ngx_array_t                   *locs, *zones;
-    ngx_http_complex_value_t       cv;
-    ngx_http_webhook_main_conf_t  *wmcf;
+    ngx_int_t                         rc;
+    ngx_str_t                         body, type, format;
+    ngx_array_t                      *locs, *zones;
+    ngx_http_complex_value_t          cv;
+    ngx_http_webhook_main_conf_t     *wmcf;
+    ngx_http_webhook_redis_status_t   rs;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -324,15 +327,17 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_webhook_redis_status(wmcf, &rs, r->pool);
+
     if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
         && format.len == 10
         && ngx_strncmp(format.data, "prometheus", 10) == 0)
     {
-        rc = ngx_http_webhook_status_prometheus(r, locs, zones, &body);
+        rc = ngx_http_webhook_status_prometheus(r, locs, zones, &rs, &body);
         ngx_str_set(&type, "text/plain; version=0.0.4");
 
     } else {
-        rc = ngx_http_webhook_status_json(r, locs, zones, &body);
+        rc = ngx_http_webhook_status_json(r, locs, zones, &rs, &body);
         ngx_str_set(&type, "application/json");
     }
 
@@ -455,7 +460,7 @@ ngx_http_webhook_zone_snapshot(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
-    ngx_array_t *zones, ngx_str_t *out)
+    ngx_array_t *zones, ngx_http_webhook_redis_status_t *rs, ngx_str_t *out)
 {
     char                              *text, name[NGX_HTTP_WEBHOOK_NAME_MAX + 1];
     json_t                            *root, *jlocs, *jzones, *loc, *rej,
@@ -545,14 +550,18 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
     ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
                                            ngx_core_module);
 
-    json_object_set_new(redis, "configured", json_false());
-    json_object_set_new(redis, "connected_workers", json_integer(0));
+    json_object_set_new(redis, "configured",
+                        json_boolean(rs->configured));
+    json_object_set_new(redis, "connected_workers",
+                        json_integer(rs->connected));
     json_object_set_new(redis, "workers",
                         json_integer(ccf->worker_processes));
-    json_object_set_new(redis, "syncs", json_integer(0));
-    json_object_set_new(redis, "failures", json_integer(0));
-    json_object_set_new(redis, "last_error", json_string(""));
-    json_object_set_new(redis, "leader_pid", json_integer(0));
+    json_object_set_new(redis, "syncs", json_integer(rs->syncs));
+    json_object_set_new(redis, "failures", json_integer(rs->failures));
+    json_object_set_new(redis, "last_error",
+                        json_stringn((char *) rs->last_error.data,
+                                     rs->last_error.len));
+    json_object_set_new(redis, "leader_pid", json_integer(rs->leader));
 
     text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
@@ -613,7 +622,7 @@ ngx_http_webhook_label(u_char *p, ngx_str_t *s)
 
 static ngx_int_t
 ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
-    ngx_array_t *zones, ngx_str_t *out)
+    ngx_array_t *zones, ngx_http_webhook_redis_status_t *rs, ngx_str_t *out)
 {
     u_char                            *p;
     size_t                             size;
@@ -741,15 +750,16 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
     webhook_metric_head("nginx_webhook_redis_up",
                         "Workers connected to Redis (0 without Redis).",
                         "gauge");
-    p = ngx_sprintf(p, "nginx_webhook_redis_up 0\n");
+    p = ngx_sprintf(p, "nginx_webhook_redis_up %ui\n", rs->connected);
 
     webhook_metric_head("nginx_webhook_redis_syncs_total",
                         "Rate-limit syncs with Redis.", "counter");
-    p = ngx_sprintf(p, "nginx_webhook_redis_syncs_total 0\n");
+    p = ngx_sprintf(p, "nginx_webhook_redis_syncs_total %ui\n", rs->syncs);
 
     webhook_metric_head("nginx_webhook_redis_failures_total",
                         "Failed Redis operations.", "counter");
-    p = ngx_sprintf(p, "nginx_webhook_redis_failures_total 0\n");
+    p = ngx_sprintf(p, "nginx_webhook_redis_failures_total %ui\n",
+                    rs->failures);
 
 #undef webhook_metric_head
 #undef webhook_loc_labels

@@ -39,7 +39,6 @@ static ngx_int_t ngx_http_webhook_zone_init(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_webhook_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
-static u_char *ngx_http_webhook_entry_key(ngx_http_webhook_entry_t *entry);
 static void ngx_http_webhook_zone_expire(ngx_http_webhook_zone_t *zone,
     int64_t now_ms);
 static void ngx_http_webhook_zone_evict(ngx_http_webhook_zone_t *zone,
@@ -240,8 +239,9 @@ ngx_http_webhook_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     if (ozone) {
         if (ozone->type != zone->type || ozone->payload != zone->payload) {
             ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                          "webhook zone \"%V\" changed its type; rename it "
-                          "or restart nginx", &shm_zone->shm.name);
+                          "webhook zone \"%V\" changed its type (or "
+                          "sync=); rename it or restart nginx",
+                          &shm_zone->shm.name);
             return NGX_ERROR;
         }
 
@@ -332,10 +332,17 @@ ngx_http_webhook_rbtree_insert(ngx_rbtree_node_t *temp,
 
 /* the key right after the header; the type's payload after the key */
 
-static u_char *
+u_char *
 ngx_http_webhook_entry_key(ngx_http_webhook_entry_t *entry)
 {
     return (u_char *) entry + ngx_http_webhook_entry_header;
+}
+
+
+uint32_t
+ngx_http_webhook_entry_hash(ngx_http_webhook_entry_t *entry)
+{
+    return (uint32_t) ngx_http_webhook_node_of(entry)->key;
 }
 
 
@@ -351,6 +358,25 @@ ngx_http_webhook_entry_payload(ngx_http_webhook_entry_t *entry)
 
 ngx_http_webhook_entry_t *
 ngx_http_webhook_zone_lookup(ngx_http_webhook_zone_t *zone, uint32_t hash,
+    ngx_str_t *key)
+{
+    ngx_http_webhook_entry_t  *e;
+
+    e = ngx_http_webhook_zone_peek(zone, hash, key);
+
+    if (e) {
+        ngx_queue_remove(&e->queue);
+        ngx_queue_insert_head(&zone->sh->queue, &e->queue);
+    }
+
+    return e;
+}
+
+
+/* the entry for key, its place in the LRU queue left alone */
+
+ngx_http_webhook_entry_t *
+ngx_http_webhook_zone_peek(ngx_http_webhook_zone_t *zone, uint32_t hash,
     ngx_str_t *key)
 {
     ngx_int_t                  rc;
@@ -380,8 +406,6 @@ ngx_http_webhook_zone_lookup(ngx_http_webhook_zone_t *zone, uint32_t hash,
                           key->len, (size_t) e->len);
 
         if (rc == 0) {
-            ngx_queue_remove(&e->queue);
-            ngx_queue_insert_head(&zone->sh->queue, &e->queue);
             return e;
         }
 

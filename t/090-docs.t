@@ -3,7 +3,8 @@
 # Documentation stays true: every directive in the module's command table
 # has a section with a Syntax line in docs/directives.md, every embedded
 # variable is documented, the README shows the two commands, and every
-# file in conf-examples/ passes "nginx -t" with the built module.
+# file in conf-examples/ passes "nginx -t" with the built module (the
+# cluster example without any Redis running: none is needed to load).
 
 use strict;
 use warnings;
@@ -137,6 +138,43 @@ $t->write_file('quick/nginx.conf', slurp("$root/conf-examples/quickstart.conf"))
 my $nginx = $t->binary;
 my $out = `$nginx -p $dir/quick/ -c $dir/quick/nginx.conf -e $dir/quick/logs/error.log -t 2>&1`;
 is($?, 0, 'conf-examples/quickstart.conf passes nginx -t') or diag($out);
+
+# the cluster example, a whole nginx.conf with production paths: those
+# moved into the test directory, the listen port to a free one
+
+my $cluster = slurp("$root/conf-examples/cluster.conf");
+
+like($cluster, qr/^\s*webhook_redis\s/m, 'cluster.conf has webhook_redis');
+like($cluster, qr/sync=on/, 'cluster.conf syncs limits');
+like($cluster, qr/redis=on/, 'cluster.conf shares replay records');
+
+mkdir "$dir/cluster";
+$t->write_file("cluster/$_", "example-$_", 0600)
+    for qw(redis.pass stripe.secret github.secret);
+
+$cluster =~ s{^load_module \S+;}{load_module $module;}m;
+$cluster =~ s{/etc/nginx/secrets/}{$dir/cluster/}g;
+$cluster =~ s{/var/log/nginx/}{$dir/cluster/}g;
+$cluster =~ s{/run/nginx\.pid}{$dir/cluster/nginx.pid}g;
+$cluster =~ s{^(\s*)listen\s+8080;}{$1listen 127.0.0.1:${\ $t->port(8082)};}m;
+
+# Debian's nginx has its temp paths compiled in under /var/lib/nginx
+my $temps = join '', map { "\n    ${_}_temp_path $dir/cluster/$_;" }
+                   qw(client_body proxy fastcgi uwsgi scgi);
+$cluster =~ s/^http \{/http {$temps/m;
+
+$t->write_file('cluster/nginx.conf', $cluster);
+
+$out = `$nginx -p $dir/cluster/ -c $dir/cluster/nginx.conf -e $dir/cluster/error.log -t 2>&1`;
+is($?, 0, 'conf-examples/cluster.conf passes nginx -t') or diag($out);
+
+# and the cluster documentation is linked
+
+my $cluster_md = slurp("$root/docs/cluster.md");
+like($cluster_md, qr/conf-examples\/cluster\.conf/,
+    'docs/cluster.md points to the example');
+like(slurp("$root/docs/directives.md"), qr/\(cluster\.md\)/,
+    'docs/directives.md points to docs/cluster.md');
 
 $t->done_testing;
 

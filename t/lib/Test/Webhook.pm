@@ -1211,10 +1211,13 @@ sub http_many {
     return \@r;
 }
 
-# $t->http_batch(\@reqs, concurrency => N): the requests over N client
-# processes at once, each sending its share one after another (request i
-# goes to process i % N); returns the responses in the order of @reqs.
-# For hundreds of requests where http_many would fork one process each.
+# $t->http_batch(\@reqs, concurrency => N, interval => s): the requests
+# over N client processes at once, each sending its share one after
+# another (request i goes to process i % N), with interval => s at most
+# one request per s seconds in each process (a paced stream); returns the
+# responses in the order of @reqs, each with done_at (when it was
+# answered, Time::HiRes::time).  For hundreds of requests where
+# http_many would fork one process each.
 
 sub http_batch {
     my ($self, $reqs, %o) = @_;
@@ -1231,11 +1234,18 @@ sub http_batch {
 
         if ($pid == 0) {
             my @out;
+            my $next = now();
             for (my $i = $p; $i < @$reqs; $i += $n) {
+                if ($o{interval}) {
+                    my $wait = $next - now();
+                    Time::HiRes::sleep($wait) if $wait > 0;
+                    $next += $o{interval};
+                }
                 my %a = %{ $reqs->[$i] };
                 my $r = eval { $self->request(%a) }
                         || { status => 0, error => "$@" };
                 delete $r->{raw};
+                $r->{done_at} = now();
                 push @out, [$i, $r];
             }
             nstore(\@out, "$dir/batch-$$.sto");

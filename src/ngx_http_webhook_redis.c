@@ -1,0 +1,1937 @@
+
+/*
+ * ngx_http_webhook_module: Redis, for cluster-wide limits and replay.
+ *
+ * Each worker keeps one hiredis async connection on the nginx event loop
+ * (ngx_http_webhook_redis_adapter.c) and nothing here ever blocks: the
+ * address was resolved at configuration time, connects are non-blocking,
+ * and every wait is bounded by an nginx timer, since hiredis 0.14 has no
+ * timeouts of its own:
+ *
+ *   - connect + handshake (AUTH, SELECT, PING) within "timeout";
+ *   - commands: a watchdog compares commands sent and answered, and
+ *     drops the connection when an answer is "timeout" late;
+ *   - a request waiting on Redis (webhook_replay ... redis=on) has its
+ *     own timer, and goes on without Redis when it fires.
+ * A lost connection is retried with exponential backoff (100ms, doubling,
+ * capped at 2s, +-20% jitter).  Whatever fails, requests are answered:
+ * the node falls back to its own counts and records (on_error=local),
+ * skips the synced limits (open) or answers 503 (closed).  One warning is
+ * logged per outage, for the whole node, and a notice when Redis is back.
+ *
+ * Limits: one worker per node syncs (a lease {pid, until} in shared
+ * memory; an exiting worker hands it back, a crashed one lets it expire).
+ * Every sync_interval it takes the keys touched since the last round out
+ * of the sync=on zones and runs one script per key, which writes this
+ * node's absolute counts (never less than what is stored: a retried or
+ * late write cannot count twice) and returns the cluster's sums.
+ *
+ * Every command is a script (EVALSHA, then EVAL after NOSCRIPT), and
+ * every reply is checked for its type and size before it is used.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "ngx_http_webhook_module.h"
+
+
+#define NGX_HTTP_WEBHOOK_REDIS_SHM_SIZE   (64 * 1024)
+#define NGX_HTTP_WEBHOOK_REDIS_SLOTS      512
+#define NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX  200
+
+#define NGX_HTTP_WEBHOOK_BACKOFF_MIN      100
+#define NGX_HTTP_WEBHOOK_BACKOFF_MAX      2000
+
+/* a worker's connection */
+#define NGX_HTTP_WEBHOOK_REDIS_DOWN       0
+#define NGX_HTTP_WEBHOOK_REDIS_CONNECTING 1
+#define NGX_HTTP_WEBHOOK_REDIS_HANDSHAKE  2
+#define NGX_HTTP_WEBHOOK_REDIS_READY      3
+
+
+typedef struct {
+    ngx_pid_t                         pid;
+    ngx_atomic_t                      connected;
+} ngx_http_webhook_redis_slot_t;
+
+
+/* the node's Redis state, in the "webhook_redis" shared memory zone */
+struct ngx_http_webhook_redis_sh_s {
+    ngx_atomic_t                      outage;       /* 1 from a failure
+                                                       until Redis answers */
+    ngx_atomic_t                      syncs;
+    ngx_atomic_t                      failures;
+
+    /* under the zone's mutex */
+    ngx_pid_t                         leader;       /* the sync lease */
+    ngx_msec_t                        leader_until; /* ngx_current_msec */
+    size_t                            last_error_len;
+    u_char                            last_error[
+                                          NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
+    ngx_http_webhook_redis_slot_t     slots[NGX_HTTP_WEBHOOK_REDIS_SLOTS];
+};
+
+
+/* one script call, its arguments kept for a retry with EVAL */
+typedef struct {
+    ngx_http_webhook_redis_reply_pt   handler;
+    void                             *data;
+    ngx_uint_t                        script;
+    ngx_uint_t                        retried;
+    int                               argc;
+    const char                      **argv;
+    size_t                           *argvlen;
+} ngx_http_webhook_redis_cmd_t;
+
+
+/*
+ * A request waiting on Redis.  Heap memory, not the request's pool:
+ * whichever of the reply, the timer and the end of the request comes
+ * first, the others must still find it.  The request's pool cleanup
+ * detaches it; the hiredis callback frees it once the request let go.
+ */
+typedef struct {
+    ngx_http_request_t               *request;      /* NULL: let go */
+    ngx_pool_cleanup_t               *cleanup;
+    ngx_event_t                       event;        /* timeout, resume */
+    ngx_http_webhook_redis_done_pt    done;
+    unsigned                          answered:1;   /* hiredis let go */
+} ngx_http_webhook_redis_waiter_t;
+
+
+/* the keys of one sync round */
+typedef struct {
+    ngx_pool_t                       *pool;
+    ngx_array_t                       items;        /* ..._limit_sync_t */
+    ngx_uint_t                        pending;
+    ngx_uint_t                        ok;
+} ngx_http_webhook_redis_round_t;
+
+
+/* this worker's side of it */
+typedef struct {
+    ngx_http_webhook_redis_conf_t    *conf;
+    ngx_log_t                        *log;
+    redisAsyncContext                *ac;
+    ngx_uint_t                        state;
+
+    ngx_uint_t                        sent;         /* on this connection */
+    ngx_uint_t                        answered;
+    ngx_uint_t                        watch_mark;
+
+    ngx_event_t                       connect_ev;
+    ngx_event_t                       retry_ev;
+    ngx_event_t                       watch_ev;
+    ngx_event_t                       sync_ev;
+
+    ngx_msec_t                        backoff;
+    ngx_uint_t                        slot;         /* index + 1 */
+    ngx_http_webhook_redis_round_t   *round;
+
+    ngx_str_t                         node;         /* "host:master pid" */
+    u_char                            sha[NGX_HTTP_WEBHOOK_NSCRIPTS][41];
+
+    unsigned                          exiting:1;
+} ngx_http_webhook_redis_worker_t;
+
+
+static ngx_int_t ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
+    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url);
+static ngx_int_t ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_webhook_redis_hash_scripts(ngx_log_t *log);
+static void ngx_http_webhook_redis_connect(void);
+static void ngx_http_webhook_redis_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_webhook_redis_on_disconnect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_webhook_redis_handshake(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_webhook_redis_ready(void);
+static void ngx_http_webhook_redis_lost(void);
+static void ngx_http_webhook_redis_drop(const char *why, const char *detail);
+static void ngx_http_webhook_redis_retry(void);
+static void ngx_http_webhook_redis_retry_handler(ngx_event_t *ev);
+static void ngx_http_webhook_redis_connect_handler(ngx_event_t *ev);
+static void ngx_http_webhook_redis_watch_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_webhook_redis_send(
+    ngx_http_webhook_redis_cmd_t *cmd);
+static void ngx_http_webhook_redis_script_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_webhook_redis_error(const char *what,
+    const char *detail, size_t len);
+static void ngx_http_webhook_redis_back(void);
+static void ngx_http_webhook_redis_waiter_reply(redisReply *reply,
+    void *data);
+static void ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev);
+static void ngx_http_webhook_redis_waiter_cleanup(void *data);
+static void ngx_http_webhook_redis_sync_handler(ngx_event_t *ev);
+static ngx_uint_t ngx_http_webhook_redis_lease(ngx_uint_t release);
+static void ngx_http_webhook_redis_sync_round(void);
+static ngx_int_t ngx_http_webhook_redis_sync_key(
+    ngx_http_webhook_redis_round_t *round,
+    ngx_http_webhook_limit_sync_t *item);
+static void ngx_http_webhook_redis_sync_reply(redisReply *reply, void *data);
+static u_char *ngx_http_webhook_redis_key(ngx_pool_t *pool,
+    ngx_str_t *prefix, ngx_str_t *zone, ngx_str_t *key, int64_t window,
+    ngx_str_t *out);
+static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
+
+
+static ngx_http_webhook_redis_worker_t  ngx_http_webhook_redis_worker;
+
+#define rw  ngx_http_webhook_redis_worker
+
+
+static ngx_str_t  ngx_http_webhook_redis_zone_name =
+    ngx_string("webhook_redis");
+
+
+/*
+ * KEYS: this window's hash, the previous window's; ARGV: this node's
+ * field, its counts for both windows, the expiry in ms.  A field only
+ * grows, so a write repeated or delayed does no harm.  Returns the sums
+ * of both hashes over every node.
+ */
+
+static const char  ngx_http_webhook_script_sync[] =
+    "local function put(key, n)\n"
+    "  if tonumber(n) > 0 then\n"
+    "    local old = tonumber(redis.call('HGET', key, ARGV[1]) or 0) or 0\n"
+    "    if tonumber(n) > old then\n"
+    "      redis.call('HSET', key, ARGV[1], n)\n"
+    "    end\n"
+    "    redis.call('PEXPIRE', key, ARGV[4])\n"
+    "  end\n"
+    "end\n"
+    "local function sum(key)\n"
+    "  local s = 0\n"
+    "  for _, v in ipairs(redis.call('HVALS', key)) do\n"
+    "    s = s + (tonumber(v) or 0)\n"
+    "  end\n"
+    "  return s\n"
+    "end\n"
+    "put(KEYS[1], ARGV[2])\n"
+    "put(KEYS[2], ARGV[3])\n"
+    "return {sum(KEYS[1]), sum(KEYS[2])}\n";
+
+
+/*
+ * KEYS: the delivery's record; ARGV: our in-flight value, the ttl in ms.
+ * The first to SET NX has it; "d" marks a delivery the upstream took.
+ */
+
+static const char  ngx_http_webhook_script_claim[] =
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+    "  return 'new'\n"
+    "end\n"
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v == 'd' then\n"
+    "  return 'delivered'\n"
+    "end\n"
+    "return 'in_flight'\n";
+
+
+/*
+ * KEYS: the record; ARGV: our in-flight value, the ttl in ms, or 0 to
+ * drop it.  Only the request that holds the record may settle it.
+ */
+
+static const char  ngx_http_webhook_script_settle[] =
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
+    "  return 0\n"
+    "end\n"
+    "if ARGV[2] == '0' then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "else\n"
+    "  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])\n"
+    "end\n"
+    "return 1\n";
+
+
+static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
+    { sizeof(ngx_http_webhook_script_sync) - 1,
+      (u_char *) ngx_http_webhook_script_sync },
+    { sizeof(ngx_http_webhook_script_claim) - 1,
+      (u_char *) ngx_http_webhook_script_claim },
+    { sizeof(ngx_http_webhook_script_settle) - 1,
+      (u_char *) ngx_http_webhook_script_settle },
+};
+
+
+static ngx_conf_enum_t  ngx_http_webhook_redis_on_error[] = {
+    { ngx_string("local"), NGX_HTTP_WEBHOOK_REDIS_LOCAL },
+    { ngx_string("open"), NGX_HTTP_WEBHOOK_REDIS_OPEN },
+    { ngx_string("closed"), NGX_HTTP_WEBHOOK_REDIS_CLOSED },
+    { ngx_null_string, 0 }
+};
+
+
+/*
+ * webhook_redis URL [timeout=TIME] [sync_interval=TIME] [prefix=STRING]
+ *               [password_file=/path] [on_error=local|open|closed];
+ */
+
+char *
+ngx_http_webhook_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_webhook_main_conf_t *wmcf = conf;
+
+    u_char                         *p;
+    ngx_str_t                      *value, s, spec;
+    ngx_uint_t                      i, j;
+    ngx_http_webhook_secret_t       secret;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    if (wmcf->redis) {
+        return "is duplicate";
+    }
+
+    rcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webhook_redis_conf_t));
+    if (rcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rcf->timeout = 200;
+    rcf->sync_interval = 100;
+    ngx_str_set(&rcf->prefix, "webhook:");
+    rcf->on_error = NGX_HTTP_WEBHOOK_REDIS_LOCAL;
+
+    value = cf->args->elts;
+
+    if (ngx_http_webhook_redis_parse_url(cf, rcf, &value[1]) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            rcf->timeout = ngx_parse_time(&s, 0);
+
+            if (rcf->timeout == (ngx_msec_t) NGX_ERROR || rcf->timeout == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "sync_interval=", 14) == 0) {
+            s.data = value[i].data + 14;
+            s.len = value[i].len - 14;
+
+            rcf->sync_interval = ngx_parse_time(&s, 0);
+
+            if (rcf->sync_interval == (ngx_msec_t) NGX_ERROR
+                || rcf->sync_interval < 10)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": at least 10ms",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
+            rcf->prefix.data = value[i].data + 7;
+            rcf->prefix.len = value[i].len - 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
+
+            if (value[i].len == 14) {
+                goto invalid;
+            }
+
+            /* the secret loader, with its permission rules: "file:PATH" */
+
+            spec.len = sizeof("file:") - 1 + value[i].len - 14;
+            spec.data = ngx_pnalloc(cf->pool, spec.len + 1);
+            if (spec.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            p = ngx_cpymem(spec.data, "file:", sizeof("file:") - 1);
+            p = ngx_cpymem(p, value[i].data + 14, value[i].len - 14);
+            *p = '\0';
+
+            ngx_memzero(&secret, sizeof(ngx_http_webhook_secret_t));
+
+            if (ngx_http_webhook_secret_load(cf, &spec, &secret, 1)
+                != NGX_CONF_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            rcf->password = secret.value;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "on_error=", 9) == 0) {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            for (j = 0; ngx_http_webhook_redis_on_error[j].name.len; j++) {
+                if (ngx_http_webhook_redis_on_error[j].name.len == s.len
+                    && ngx_strncmp(ngx_http_webhook_redis_on_error[j].name.data,
+                                   s.data, s.len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (ngx_http_webhook_redis_on_error[j].name.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\", expected "
+                                   "on_error=local, open or closed",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            rcf->on_error = ngx_http_webhook_redis_on_error[j].value;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (ngx_array_init(&rcf->sync_zones, cf->pool, 4,
+                       sizeof(ngx_http_webhook_zone_t *))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    rcf->shm_zone = ngx_shared_memory_add(cf,
+                                          &ngx_http_webhook_redis_zone_name,
+                                          NGX_HTTP_WEBHOOK_REDIS_SHM_SIZE,
+                                          &ngx_http_webhook_module);
+    if (rcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used",
+                           &ngx_http_webhook_redis_zone_name);
+        return NGX_CONF_ERROR;
+    }
+
+    rcf->shm_zone->init = ngx_http_webhook_redis_init_zone;
+    rcf->shm_zone->data = rcf;
+
+    wmcf->redis = rcf;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * "redis://host[:port][/db]" or "unix:/path".  A host name is resolved
+ * here, once: workers connect to the address literal, so that nothing
+ * resolves (and blocks) in a worker.  The first address is used.
+ */
+
+static ngx_int_t
+ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
+    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url)
+{
+    u_char     *p, *last, *slash;
+    size_t      len;
+    ngx_int_t   db;
+    ngx_url_t   u;
+
+    rcf->url = *url;
+
+    if (url->len > 5 && ngx_strncmp(url->data, "unix:", 5) == 0) {
+
+        if (url->data[5] != '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis URL \"%V\": the socket path "
+                               "must be absolute", url);
+            return NGX_ERROR;
+        }
+
+        rcf->path.len = url->len - 5;
+        rcf->path.data = ngx_pnalloc(cf->pool, rcf->path.len + 1);
+        if (rcf->path.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(rcf->path.data, url->data + 5, rcf->path.len);
+        rcf->path.data[rcf->path.len] = '\0';
+
+        return NGX_OK;
+    }
+
+    if (url->len <= 8 || ngx_strncmp(url->data, "redis://", 8) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis URL \"%V\", expected "
+                           "\"redis://host:port/db\" or \"unix:/path\"",
+                           url);
+        return NGX_ERROR;
+    }
+
+    p = url->data + 8;
+    last = url->data + url->len;
+
+    /* the database: after the first "/" past the host ("[::1]" has none) */
+
+    slash = ngx_strlchr(p, last, '/');
+
+    if (slash) {
+        len = last - slash - 1;
+
+        if (len) {
+            db = ngx_atoi(slash + 1, len);
+
+            if (db == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid redis URL \"%V\": bad database "
+                                   "number", url);
+                return NGX_ERROR;
+            }
+
+            rcf->db = (ngx_uint_t) db;
+        }
+
+        last = slash;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.data = p;
+    u.url.len = last - p;
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in redis URL \"%V\"", u.err, url);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no address for redis URL \"%V\"", url);
+        return NGX_ERROR;
+    }
+
+    rcf->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (rcf->host.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the address without its port: "127.0.0.1", "::1" */
+
+    rcf->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+                                  rcf->host.data, NGX_SOCKADDR_STRLEN, 0);
+    rcf->host.data[rcf->host.len] = '\0';
+
+    rcf->port = (int) ngx_inet_get_port(u.addrs[0].sockaddr);
+
+    return NGX_OK;
+}
+
+
+/* "sync=on" and "redis=on" need webhook_redis; remember the first */
+
+void
+ngx_http_webhook_redis_used(ngx_conf_t *cf, const char *what)
+{
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webhook_module);
+
+    if (wmcf->redis_user == NULL) {
+        wmcf->redis_user = what;
+        wmcf->redis_user_file = cf->conf_file->file.name.data;
+        wmcf->redis_user_line = cf->conf_file->line;
+    }
+}
+
+
+/* postconfiguration: Redis is there if needed; list the zones it syncs */
+
+ngx_int_t
+ngx_http_webhook_redis_check(ngx_conf_t *cf)
+{
+    ngx_uint_t                      i;
+    ngx_http_webhook_zone_t       **zp, **sp;
+    ngx_http_webhook_main_conf_t   *wmcf;
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webhook_module);
+
+    if (wmcf->redis == NULL) {
+
+        if (wmcf->redis_user) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"%s\" in %s:%ui needs \"webhook_redis\"",
+                          wmcf->redis_user, wmcf->redis_user_file,
+                          wmcf->redis_user_line);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    zp = wmcf->zones.elts;
+
+    for (i = 0; i < wmcf->zones.nelts; i++) {
+        if (zp[i]->type == NGX_HTTP_WEBHOOK_ZONE_LIMIT && zp[i]->sync) {
+            sp = ngx_array_push(&wmcf->redis->sync_zones);
+            if (sp == NULL) {
+                return NGX_ERROR;
+            }
+
+            *sp = zp[i];
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* on reload the node's Redis state carries over, as the zones do */
+
+static ngx_int_t
+ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_webhook_redis_conf_t  *orcf = data;
+
+    ngx_slab_pool_t                *shpool;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    rcf->shpool = shpool;
+
+    if (orcf) {
+        rcf->sh = orcf->sh;
+        return NGX_OK;
+    }
+
+    if (shm_zone->shm.exists) {
+        rcf->sh = shpool->data;
+        return NGX_OK;
+    }
+
+    rcf->sh = ngx_slab_calloc(shpool, sizeof(ngx_http_webhook_redis_sh_t));
+    if (rcf->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = rcf->sh;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A worker starts: its node identity, the scripts' SHA1s, the first
+ * connect, and the sync timer if any zone syncs.  Timers are cancelable
+ * so that a graceful shutdown does not wait for them.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
+{
+    u_char                         *p;
+    ngx_pid_t                       master;
+    ngx_http_webhook_main_conf_t   *wmcf;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_get_conf(cycle->conf_ctx, ngx_http_module) == NULL) {
+        return NGX_OK;
+    }
+
+    wmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_webhook_module);
+
+    if (wmcf == NULL || wmcf->redis == NULL) {
+        return NGX_OK;
+    }
+
+    rcf = wmcf->redis;
+
+    ngx_memzero(&rw, sizeof(ngx_http_webhook_redis_worker_t));
+
+    rw.conf = rcf;
+    rw.log = cycle->log;
+
+    /*
+     * "<hostname>:<master pid>": several nginx on one host are several
+     * nodes, and the workers of one nginx (and of its reloads) are one.
+     */
+
+    master = (ngx_process == NGX_PROCESS_WORKER) ? ngx_parent : ngx_pid;
+
+    rw.node.data = ngx_pnalloc(cycle->pool,
+                               cycle->hostname.len + 1 + NGX_INT64_LEN);
+    if (rw.node.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(rw.node.data, "%V:%P", &cycle->hostname, master);
+    rw.node.len = p - rw.node.data;
+
+    if (ngx_http_webhook_redis_hash_scripts(cycle->log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rw.connect_ev.handler = ngx_http_webhook_redis_connect_handler;
+    rw.connect_ev.log = cycle->log;
+    rw.connect_ev.data = &rw;
+    rw.connect_ev.cancelable = 1;
+
+    rw.retry_ev.handler = ngx_http_webhook_redis_retry_handler;
+    rw.retry_ev.log = cycle->log;
+    rw.retry_ev.data = &rw;
+    rw.retry_ev.cancelable = 1;
+
+    rw.watch_ev.handler = ngx_http_webhook_redis_watch_handler;
+    rw.watch_ev.log = cycle->log;
+    rw.watch_ev.data = &rw;
+    rw.watch_ev.cancelable = 1;
+
+    rw.sync_ev.handler = ngx_http_webhook_redis_sync_handler;
+    rw.sync_ev.log = cycle->log;
+    rw.sync_ev.data = &rw;
+    rw.sync_ev.cancelable = 1;
+
+    ngx_http_webhook_redis_connect();
+
+    if (rcf->sync_zones.nelts) {
+        ngx_add_timer(&rw.sync_ev, rcf->sync_interval);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_redis_hash_scripts(ngx_log_t *log)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    unsigned int  len;
+    ngx_uint_t    i;
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_NSCRIPTS; i++) {
+
+        if (EVP_Digest(ngx_http_webhook_scripts[i].data,
+                       ngx_http_webhook_scripts[i].len, md, &len,
+                       EVP_sha1(), NULL)
+            != 1 || len != 20)
+        {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "webhook: redis: SHA1 of a script failed");
+            return NGX_ERROR;
+        }
+
+        ngx_hex_dump(rw.sha[i], md, 20);
+        rw.sha[i][40] = '\0';
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The worker exits: give the lease back, and close the connection
+ * before nginx looks for sockets left open.  Callbacks still pending
+ * are called with no reply and, seeing rw.exiting, only free memory.
+ */
+
+void
+ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
+{
+    redisAsyncContext              *ac;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+
+    if (rcf == NULL) {
+        return;
+    }
+
+    rw.exiting = 1;
+
+    (void) ngx_http_webhook_redis_lease(1);
+
+    if (rw.slot) {
+        ngx_shmtx_lock(&rcf->shpool->mutex);
+        rcf->sh->slots[rw.slot - 1].connected = 0;
+        rcf->sh->slots[rw.slot - 1].pid = 0;
+        ngx_shmtx_unlock(&rcf->shpool->mutex);
+        rw.slot = 0;
+    }
+
+    ac = rw.ac;
+    rw.ac = NULL;
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_DOWN;
+
+    if (ac) {
+        ac->onDisconnect = NULL;
+        redisAsyncFree(ac);
+    }
+
+    rw.conf = NULL;
+}
+
+
+/* ---- the connection ---------------------------------------------------- */
+
+
+static void
+ngx_http_webhook_redis_connect(void)
+{
+    redisAsyncContext              *ac;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+
+    if (rw.exiting || ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    if (rcf->path.len) {
+        ac = redisAsyncConnectUnix((char *) rcf->path.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) rcf->host.data, rcf->port);
+    }
+
+    if (ac == NULL) {
+        ngx_http_webhook_redis_error("connect", "out of memory", 0);
+        ngx_http_webhook_redis_retry();
+        return;
+    }
+
+    if (ac->err) {
+        ngx_http_webhook_redis_error("connect", ac->errstr, 0);
+        redisAsyncFree(ac);
+        ngx_http_webhook_redis_retry();
+        return;
+    }
+
+    /* before the connect callback: setting it asks for a write event */
+
+    if (ngx_http_webhook_redis_attach(ac, rw.log) != NGX_OK) {
+        ngx_http_webhook_redis_error("connect", "no free connection", 0);
+        redisAsyncFree(ac);
+        ngx_http_webhook_redis_retry();
+        return;
+    }
+
+    rw.ac = ac;
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_CONNECTING;
+    rw.sent = 0;
+    rw.answered = 0;
+
+    (void) redisAsyncSetConnectCallback(ac,
+                                        ngx_http_webhook_redis_on_connect);
+    (void) redisAsyncSetDisconnectCallback(ac,
+                                        ngx_http_webhook_redis_on_disconnect);
+
+    /* connect and handshake, both within the timeout */
+    ngx_add_timer(&rw.connect_ev, rcf->timeout);
+}
+
+
+/*
+ * Connected (or not).  On failure hiredis frees the context right after
+ * this returns; on success the handshake goes out at once, pipelined:
+ * AUTH, SELECT, PING.  The connection counts once PING is answered, so a
+ * Redis that accepts but does not answer (DEBUG SLEEP, CLIENT PAUSE) is
+ * not taken for a working one.
+ */
+
+static void
+ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
+{
+    u_char                         *p;
+    size_t                          argvlen[2];
+    const char                     *argv[2];
+    redisAsyncContext              *ac;
+    ngx_http_webhook_redis_conf_t  *rcf;
+    u_char                          db[NGX_INT_T_LEN];
+
+    ac = (redisAsyncContext *) cac;
+    rcf = rw.conf;
+
+    if (ac != rw.ac) {
+        return;
+    }
+
+    if (status != REDIS_OK) {
+        rw.ac = NULL;
+        rw.state = NGX_HTTP_WEBHOOK_REDIS_DOWN;
+
+        if (rw.connect_ev.timer_set) {
+            ngx_del_timer(&rw.connect_ev);
+        }
+
+        ngx_http_webhook_redis_error("connect", ac->errstr, 0);
+        ngx_http_webhook_redis_retry();
+        return;
+    }
+
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_HANDSHAKE;
+
+    if (rcf->password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (const char *) rcf->password.data;
+        argvlen[1] = rcf->password.len;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "AUTH", 2, argv, argvlen);
+    }
+
+    if (rcf->db) {
+        p = ngx_sprintf(db, "%ui", rcf->db);
+
+        argv[0] = "SELECT";
+        argvlen[0] = 6;
+        argv[1] = (const char *) db;
+        argvlen[1] = p - db;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "SELECT", 2, argv, argvlen);
+    }
+
+    argv[0] = "PING";
+    argvlen[0] = 4;
+
+    (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                 (void *) "PING", 1, argv, argvlen);
+}
+
+
+static void
+ngx_http_webhook_redis_handshake(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply  *reply = r;
+    const char  *what = privdata;
+
+    if (ac != rw.ac || reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_webhook_redis_drop(what, reply->str);
+        return;
+    }
+
+    if (ngx_strcmp(what, "PING") != 0) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STATUS || reply->len != 4
+        || ngx_strncmp(reply->str, "PONG", 4) != 0)
+    {
+        ngx_http_webhook_redis_drop("PING", "unexpected reply");
+        return;
+    }
+
+    ngx_http_webhook_redis_ready();
+}
+
+
+static void
+ngx_http_webhook_redis_ready(void)
+{
+    ngx_uint_t                      i, free;
+    ngx_http_webhook_redis_sh_t    *sh;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+    sh = rcf->sh;
+
+    if (rw.connect_ev.timer_set) {
+        ngx_del_timer(&rw.connect_ev);
+    }
+
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_READY;
+    rw.backoff = 0;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rw.log, 0,
+                   "webhook: redis %V connected as %V", &rcf->url, &rw.node);
+
+    /* count this worker in: its own slot, or a free one, or a dead one's */
+
+    if (rw.slot == 0) {
+        ngx_shmtx_lock(&rcf->shpool->mutex);
+
+        free = NGX_HTTP_WEBHOOK_REDIS_SLOTS;
+
+        for (i = 0; i < NGX_HTTP_WEBHOOK_REDIS_SLOTS; i++) {
+            if (sh->slots[i].pid == ngx_pid) {
+                free = i;
+                break;
+            }
+
+            if (free == NGX_HTTP_WEBHOOK_REDIS_SLOTS
+                && (sh->slots[i].pid == 0
+                    || !ngx_http_webhook_redis_alive(sh->slots[i].pid)))
+            {
+                free = i;
+            }
+        }
+
+        if (free < NGX_HTTP_WEBHOOK_REDIS_SLOTS) {
+            sh->slots[free].pid = ngx_pid;
+            rw.slot = free + 1;
+        }
+
+        ngx_shmtx_unlock(&rcf->shpool->mutex);
+    }
+
+    if (rw.slot) {
+        sh->slots[rw.slot - 1].connected = 1;
+    }
+
+    ngx_http_webhook_redis_back();
+}
+
+
+/*
+ * hiredis lost the connection (the server closed it, a read or write
+ * failed).  Called from inside hiredis, which frees the context after.
+ */
+
+static void
+ngx_http_webhook_redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    if (ac != rw.ac) {
+        return;
+    }
+
+    ngx_http_webhook_redis_lost();
+
+    ngx_http_webhook_redis_error("connection lost",
+                                 ac->errstr ? ac->errstr : "closed", 0);
+    ngx_http_webhook_redis_retry();
+}
+
+
+/* forget the connection (its context is freed by the caller or hiredis) */
+
+static void
+ngx_http_webhook_redis_lost(void)
+{
+    rw.ac = NULL;
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_DOWN;
+    rw.sent = 0;
+    rw.answered = 0;
+
+    if (rw.connect_ev.timer_set) {
+        ngx_del_timer(&rw.connect_ev);
+    }
+
+    if (rw.watch_ev.timer_set) {
+        ngx_del_timer(&rw.watch_ev);
+    }
+
+    if (rw.slot && rw.conf) {
+        rw.conf->sh->slots[rw.slot - 1].connected = 0;
+    }
+}
+
+
+/*
+ * Give up on the connection: a timeout, a refused AUTH.  Our pointer is
+ * cleared first: redisAsyncFree() calls every pending callback (with no
+ * reply), and none of them may use the context again.  From inside a
+ * hiredis callback the free is deferred by hiredis until it returns.
+ */
+
+static void
+ngx_http_webhook_redis_drop(const char *why, const char *detail)
+{
+    redisAsyncContext  *ac;
+
+    ac = rw.ac;
+
+    ngx_http_webhook_redis_lost();
+    ngx_http_webhook_redis_error(why, detail, 0);
+
+    if (ac) {
+        redisAsyncFree(ac);
+    }
+
+    rw.sent = 0;
+    rw.answered = 0;
+
+    ngx_http_webhook_redis_retry();
+}
+
+
+/* exponential backoff with jitter: 100ms, doubling, at most 2s, +-20% */
+
+static void
+ngx_http_webhook_redis_retry(void)
+{
+    ngx_msec_t  delay;
+
+    if (rw.exiting || ngx_exiting || rw.retry_ev.timer_set) {
+        return;
+    }
+
+    if (rw.backoff == 0) {
+        rw.backoff = NGX_HTTP_WEBHOOK_BACKOFF_MIN;
+
+    } else {
+        rw.backoff = ngx_min(rw.backoff * 2, NGX_HTTP_WEBHOOK_BACKOFF_MAX);
+    }
+
+    delay = rw.backoff * (80 + (ngx_msec_t) (ngx_random() % 41)) / 100;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rw.log, 0,
+                   "webhook: redis: reconnect in %Mms", delay);
+
+    ngx_add_timer(&rw.retry_ev, delay);
+}
+
+
+static void
+ngx_http_webhook_redis_retry_handler(ngx_event_t *ev)
+{
+    if (rw.ac == NULL) {
+        ngx_http_webhook_redis_connect();
+    }
+}
+
+
+static void
+ngx_http_webhook_redis_connect_handler(ngx_event_t *ev)
+{
+    if (rw.ac && rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+        ngx_http_webhook_redis_drop(
+            rw.state == NGX_HTTP_WEBHOOK_REDIS_CONNECTING
+            ? "connect" : "handshake", "timed out");
+    }
+}
+
+
+/*
+ * The command watchdog.  Armed when a command goes out, it remembers how
+ * many had been sent; when it fires, those must all have been answered
+ * (Redis answers in order), or the connection is dropped.  An answer is
+ * thus never more than twice "timeout" late before the connection goes;
+ * a waiting request has its own, exact, timer.
+ */
+
+static void
+ngx_http_webhook_redis_watch_handler(ngx_event_t *ev)
+{
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+        return;
+    }
+
+    if (rw.answered < rw.watch_mark) {
+        /*
+         * The answers may be there, their read event not yet handled
+         * (posted events, as with accept_mutex, run after the timers):
+         * read first.  hiredis may drop the connection meanwhile.
+         */
+
+        redisAsyncHandleRead(rw.ac);
+
+        if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+            return;
+        }
+    }
+
+    if (rw.answered < rw.watch_mark) {
+        ngx_http_webhook_redis_drop("command", "timed out");
+        return;
+    }
+
+    if (rw.answered < rw.sent) {
+        rw.watch_mark = rw.sent;
+        ngx_add_timer(&rw.watch_ev, rw.conf->timeout);
+    }
+}
+
+
+/* ---- scripts ----------------------------------------------------------- */
+
+
+/*
+ * Run a script: args[0 .. nkeys - 1] are its KEYS, the rest its ARGV.
+ * NGX_OK: handler will be called once, later, never from in here.
+ * NGX_DECLINED: not connected now; handler will not be called.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
+    ngx_uint_t nkeys, ngx_uint_t nargs,
+    ngx_http_webhook_redis_reply_pt handler, void *data)
+{
+    u_char                        *p;
+    size_t                         size;
+    ngx_uint_t                     i, n;
+    ngx_http_webhook_redis_cmd_t  *cmd;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY
+        || rw.exiting)
+    {
+        return NGX_DECLINED;
+    }
+
+    n = 3 + nkeys + nargs;
+
+    size = sizeof(ngx_http_webhook_redis_cmd_t)
+           + n * (sizeof(char *) + sizeof(size_t)) + NGX_INT_T_LEN;
+
+    for (i = 0; i < nkeys + nargs; i++) {
+        size += args[i].len;
+    }
+
+    cmd = ngx_alloc(size, rw.log);
+    if (cmd == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cmd->handler = handler;
+    cmd->data = data;
+    cmd->script = script;
+    cmd->retried = 0;
+    cmd->argc = (int) n;
+    cmd->argv = (const char **) (cmd + 1);
+    cmd->argvlen = (size_t *) (cmd->argv + n);
+
+    p = (u_char *) (cmd->argvlen + n);
+
+    cmd->argv[0] = "EVALSHA";
+    cmd->argvlen[0] = 7;
+    cmd->argv[1] = (const char *) rw.sha[script];
+    cmd->argvlen[1] = 40;
+
+    cmd->argv[2] = (const char *) p;
+    p = ngx_sprintf(p, "%ui", nkeys);
+    cmd->argvlen[2] = p - (u_char *) cmd->argv[2];
+
+    for (i = 0; i < nkeys + nargs; i++) {
+        cmd->argv[3 + i] = (const char *) p;
+        cmd->argvlen[3 + i] = args[i].len;
+        p = ngx_cpymem(p, args[i].data, args[i].len);
+    }
+
+    if (ngx_http_webhook_redis_send(cmd) != NGX_OK) {
+        ngx_free(cmd);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_webhook_redis_send(ngx_http_webhook_redis_cmd_t *cmd)
+{
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncCommandArgv(rw.ac, ngx_http_webhook_redis_script_reply,
+                              cmd, cmd->argc, cmd->argv, cmd->argvlen)
+        != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    rw.sent++;
+
+    if (!rw.watch_ev.timer_set) {
+        rw.watch_mark = rw.sent;
+        ngx_add_timer(&rw.watch_ev, rw.conf->timeout);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Every script's answer comes here first: counted against the watchdog,
+ * EVALSHA retried as EVAL once when Redis does not know the script (a
+ * restart, SCRIPT FLUSH), error replies recorded, then the caller's
+ * handler, then the command's memory freed.
+ */
+
+static void
+ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                    *reply = r;
+    ngx_http_webhook_redis_cmd_t  *cmd = privdata;
+
+    if (ac == rw.ac) {
+        rw.answered++;
+    }
+
+    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting) {
+
+        if (!cmd->retried && ac == rw.ac && reply->len >= 8
+            && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        {
+            cmd->retried = 1;
+            cmd->argv[0] = "EVAL";
+            cmd->argvlen[0] = 4;
+            cmd->argv[1] = (const char *)
+                           ngx_http_webhook_scripts[cmd->script].data;
+            cmd->argvlen[1] = ngx_http_webhook_scripts[cmd->script].len;
+
+            if (ngx_http_webhook_redis_send(cmd) == NGX_OK) {
+                return;
+            }
+        }
+
+        ngx_http_webhook_redis_error("script", reply->str, reply->len);
+
+    } else if (reply && ac == rw.ac) {
+        ngx_http_webhook_redis_back();
+    }
+
+    cmd->handler(reply, cmd->data);
+
+    ngx_free(cmd);
+}
+
+
+/*
+ * What the node does now: NGX_HTTP_WEBHOOK_REDIS_UP while Redis answers,
+ * else the on_error= behaviour (LOCAL, OPEN or CLOSED).
+ */
+
+ngx_uint_t
+ngx_http_webhook_redis_mode(ngx_http_webhook_redis_conf_t *rcf)
+{
+    if (rcf->sh->outage == 0) {
+        return NGX_HTTP_WEBHOOK_REDIS_UP;
+    }
+
+    return rcf->on_error;
+}
+
+
+/* for callers: Redis did not do what it should have (no answer in time) */
+
+void
+ngx_http_webhook_redis_trouble(ngx_http_webhook_redis_conf_t *rcf,
+    const char *what)
+{
+    ngx_http_webhook_redis_error(what, "no answer in time", 0);
+}
+
+
+/*
+ * A failure: counted, kept as last_error for the status page, and the
+ * first of an outage logs one warning for the whole node.
+ */
+
+static void
+ngx_http_webhook_redis_error(const char *what, const char *detail,
+    size_t len)
+{
+    u_char                         *p, *last;
+    const char                     *then;
+    ngx_http_webhook_redis_sh_t    *sh;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+
+    if (rcf == NULL || rw.exiting) {
+        return;
+    }
+
+    sh = rcf->sh;
+
+    if (detail == NULL) {
+        detail = "unknown error";
+    }
+
+    if (len == 0) {
+        len = ngx_strlen(detail);
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    p = sh->last_error;
+    last = p + NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX;
+    p = ngx_slprintf(p, last, "%s: %*s", what, len, detail);
+
+    /* the status page prints it as JSON: printable ASCII only */
+    sh->last_error_len = p - sh->last_error;
+
+    for (p = sh->last_error; p < sh->last_error + sh->last_error_len; p++) {
+        if (*p < 0x20 || *p >= 0x7f) {
+            *p = '?';
+        }
+    }
+
+    ngx_shmtx_unlock(&rcf->shpool->mutex);
+
+    if (!ngx_atomic_cmp_set(&sh->outage, 0, 1)) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rw.log, 0,
+                       "webhook: redis %V: %s: %s", &rcf->url, what, detail);
+        return;
+    }
+
+    switch (rcf->on_error) {
+
+    case NGX_HTTP_WEBHOOK_REDIS_OPEN:
+        then = "sync=on rate limits are not enforced and duplicate "
+               "detection is node-local";
+        break;
+
+    case NGX_HTTP_WEBHOOK_REDIS_CLOSED:
+        then = "requests that need it are answered 503";
+        break;
+
+    default: /* NGX_HTTP_WEBHOOK_REDIS_LOCAL */
+        then = "rate limits fall back to node-local counts and duplicate "
+               "detection to node-local records";
+    }
+
+    ngx_log_error(NGX_LOG_WARN, rw.log, 0,
+                  "webhook: redis %V is unavailable (%s: %*s): %s until it "
+                  "is back", &rcf->url, what, len, detail, then);
+}
+
+
+/* Redis answered: an outage, if there was one, is over */
+
+static void
+ngx_http_webhook_redis_back(void)
+{
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+
+    if (rcf->sh->outage && ngx_atomic_cmp_set(&rcf->sh->outage, 1, 0)) {
+        ngx_log_error(NGX_LOG_NOTICE, rw.log, 0,
+                      "webhook: redis %V is back", &rcf->url);
+    }
+}
+
+
+/* ---- a request waiting on Redis ---------------------------------------- */
+
+
+/*
+ * Run a script for r and park r until the answer, or "timeout", comes:
+ * done(r, reply) is called first (reply NULL without an answer), then
+ * the phases resume.  NGX_AGAIN: r waits (its handler returns NGX_DONE).
+ * NGX_DECLINED: not connected; nothing happens.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_wait(ngx_http_request_t *r, ngx_uint_t script,
+    ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
+    ngx_http_webhook_redis_done_pt done)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+        return NGX_DECLINED;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_DECLINED;
+    }
+
+    w = ngx_calloc(sizeof(ngx_http_webhook_redis_waiter_t),
+                   r->connection->log);
+    if (w == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_webhook_redis_script(script, args, nkeys, nargs,
+                                      ngx_http_webhook_redis_waiter_reply, w)
+        != NGX_OK)
+    {
+        ngx_free(w);
+        return NGX_DECLINED;
+    }
+
+    w->request = r;
+    w->cleanup = cln;
+    w->done = done;
+
+    w->event.handler = ngx_http_webhook_redis_waiter_handler;
+    w->event.data = w;
+    w->event.log = r->connection->log;
+
+    cln->handler = ngx_http_webhook_redis_waiter_cleanup;
+    cln->data = w;
+
+    /* not cancelable: a graceful shutdown lets the request finish */
+    ngx_add_timer(&w->event, rw.conf->timeout);
+
+    return NGX_AGAIN;
+}
+
+
+/* the answer (or, with the connection lost, none) */
+
+static void
+ngx_http_webhook_redis_waiter_reply(redisReply *reply, void *data)
+{
+    ngx_http_webhook_redis_waiter_t  *w = data;
+
+    w->answered = 1;
+
+    if (w->request == NULL) {
+        /* the request is over, or went on after the timeout */
+        ngx_free(w);
+        return;
+    }
+
+    if (rw.exiting) {
+        /* the worker exits: no request is resumed any more */
+        return;
+    }
+
+    w->done(w->request, reply);
+
+    if (w->event.timer_set) {
+        ngx_del_timer(&w->event);
+    }
+
+    /* resume from the event loop, not from inside hiredis */
+    ngx_post_event(&w->event, &ngx_posted_events);
+}
+
+
+/* the posted resume, or the timeout */
+
+static void
+ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                 *c;
+    ngx_http_request_t               *r;
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    w = ev->data;
+    r = w->request;
+
+    if (ev->timedout) {
+        ev->timedout = 0;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "webhook: redis did not answer within %Mms, going "
+                       "on without it", rw.conf->timeout);
+
+        ngx_http_webhook_redis_trouble(rw.conf, "request");
+
+        w->done(r, NULL);
+    }
+
+    /* let go: the hiredis callback frees w if it has not come yet */
+
+    w->cleanup->handler = NULL;
+    w->request = NULL;
+
+    if (w->answered) {
+        ngx_free(w);
+    }
+
+    c = r->connection;
+
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the request ended while waiting: nothing may touch it any more */
+
+static void
+ngx_http_webhook_redis_waiter_cleanup(void *data)
+{
+    ngx_http_webhook_redis_waiter_t  *w = data;
+
+    if (w->event.timer_set) {
+        ngx_del_timer(&w->event);
+    }
+
+    if (w->event.posted) {
+        ngx_delete_posted_event(&w->event);
+    }
+
+    w->request = NULL;
+
+    if (w->answered) {
+        ngx_free(w);
+    }
+}
+
+
+/* ---- limit sync -------------------------------------------------------- */
+
+
+static void
+ngx_http_webhook_redis_sync_handler(ngx_event_t *ev)
+{
+    if (rw.conf == NULL) {
+        return;
+    }
+
+    if (ngx_exiting || rw.exiting) {
+        (void) ngx_http_webhook_redis_lease(1);
+        return;
+    }
+
+    if (ngx_http_webhook_redis_lease(0)
+        && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY
+        && rw.round == NULL)
+    {
+        ngx_http_webhook_redis_sync_round();
+    }
+
+    ngx_add_timer(&rw.sync_ev, rw.conf->sync_interval);
+}
+
+
+/*
+ * The lease: this worker syncs the node's limits while it holds it.
+ * Held until "until"; renewed by the holder every tick; taken by anyone
+ * once expired (its holder crashed); given back on exit (release).
+ */
+
+static ngx_uint_t
+ngx_http_webhook_redis_lease(ngx_uint_t release)
+{
+    ngx_uint_t                      mine;
+    ngx_http_webhook_redis_sh_t    *sh;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+
+    if (rcf == NULL || rcf->sync_zones.nelts == 0) {
+        return 0;
+    }
+
+    sh = rcf->sh;
+    mine = 0;
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    if (release) {
+        if (sh->leader == ngx_pid) {
+            sh->leader = 0;
+            sh->leader_until = 0;
+        }
+
+    } else if (sh->leader == ngx_pid || sh->leader == 0
+               || (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) >= 0)
+    {
+        if (sh->leader != ngx_pid) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rw.log, 0,
+                           "webhook: redis: worker %P syncs this node",
+                           ngx_pid);
+        }
+
+        sh->leader = ngx_pid;
+        sh->leader_until = ngx_current_msec + 3 * rcf->sync_interval
+                           + rcf->timeout;
+        mine = 1;
+    }
+
+    ngx_shmtx_unlock(&rcf->shpool->mutex);
+
+    return mine;
+}
+
+
+/*
+ * One round: the keys touched since the last one, one script each,
+ * pipelined.  The next round starts only when this one is over, so a
+ * slow Redis does not pile rounds up (the watchdog drops it meanwhile).
+ */
+
+static void
+ngx_http_webhook_redis_sync_round(void)
+{
+    ngx_uint_t                       i;
+    ngx_pool_t                      *pool;
+    ngx_http_webhook_zone_t        **zp;
+    ngx_http_webhook_limit_sync_t   *item;
+    ngx_http_webhook_redis_round_t  *round;
+
+    pool = ngx_create_pool(4096, rw.log);
+    if (pool == NULL) {
+        return;
+    }
+
+    round = ngx_pcalloc(pool, sizeof(ngx_http_webhook_redis_round_t));
+    if (round == NULL) {
+        goto done;
+    }
+
+    round->pool = pool;
+
+    if (ngx_array_init(&round->items, pool, 16,
+                       sizeof(ngx_http_webhook_limit_sync_t))
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    zp = rw.conf->sync_zones.elts;
+
+    for (i = 0; i < rw.conf->sync_zones.nelts; i++) {
+        if (ngx_http_webhook_limit_collect(zp[i], &round->items) != NGX_OK) {
+            break;
+        }
+    }
+
+    if (round->items.nelts == 0) {
+        goto done;
+    }
+
+    rw.round = round;
+
+    item = round->items.elts;
+
+    for (i = 0; i < round->items.nelts; i++) {
+        if (ngx_http_webhook_redis_sync_key(round, &item[i]) == NGX_OK) {
+            round->pending++;
+
+        } else {
+            ngx_http_webhook_limit_unsynced(&item[i]);
+        }
+    }
+
+    if (round->pending) {
+        return;
+    }
+
+    rw.round = NULL;
+
+done:
+
+    ngx_destroy_pool(pool);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
+    ngx_http_webhook_limit_sync_t *item)
+{
+    u_char     *p;
+    ngx_str_t   args[6];
+    u_char      buf[3 * NGX_INT64_LEN];
+
+    if (ngx_http_webhook_redis_key(round->pool, &rw.conf->prefix,
+                                   &item->zone->name, &item->key,
+                                   item->window, &args[0]) == NULL
+        || ngx_http_webhook_redis_key(round->pool, &rw.conf->prefix,
+                                      &item->zone->name, &item->key,
+                                      item->window - 1, &args[1]) == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    args[2] = rw.node;
+
+    p = buf;
+
+    args[3].data = p;
+    p = ngx_sprintf(p, "%uL", item->current);
+    args[3].len = p - args[3].data;
+
+    args[4].data = p;
+    p = ngx_sprintf(p, "%uL", item->previous);
+    args[4].len = p - args[4].data;
+
+    /* this window's hash is read as "previous" through the next window */
+    args[5].data = p;
+    p = ngx_sprintf(p, "%L", 2 * item->zone->period_ms + 1000);
+    args[5].len = p - args[5].data;
+
+    return ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SYNC, args,
+                                         2, 4,
+                                         ngx_http_webhook_redis_sync_reply,
+                                         item);
+}
+
+
+/* "<prefix>{<zone>:<hex of the key>}:<window>": both windows, one slot */
+
+static u_char *
+ngx_http_webhook_redis_key(ngx_pool_t *pool, ngx_str_t *prefix,
+    ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out)
+{
+    u_char  *p;
+
+    out->data = ngx_pnalloc(pool, prefix->len + zone->len + 2 * key->len
+                                  + 4 + NGX_INT64_LEN);
+    if (out->data == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(out->data, prefix->data, prefix->len);
+    *p++ = '{';
+    p = ngx_cpymem(p, zone->data, zone->len);
+    *p++ = ':';
+    p = ngx_hex_dump(p, key->data, key->len);
+    p = ngx_sprintf(p, "}:%L", window);
+
+    out->len = p - out->data;
+
+    return out->data;
+}
+
+
+static void
+ngx_http_webhook_redis_sync_reply(redisReply *reply, void *data)
+{
+    ngx_http_webhook_limit_sync_t   *item = data;
+
+    ngx_http_webhook_redis_round_t  *round;
+
+    round = rw.round;
+
+    if (rw.exiting) {
+        /* nothing to update: the worker goes */
+
+    } else if (reply
+               && reply->type == REDIS_REPLY_ARRAY
+               && reply->elements == 2
+               && reply->element[0]->type == REDIS_REPLY_INTEGER
+               && reply->element[1]->type == REDIS_REPLY_INTEGER
+               && reply->element[0]->integer >= 0
+               && reply->element[1]->integer >= 0)
+    {
+        ngx_http_webhook_limit_synced(item,
+                                      (uint64_t) reply->element[0]->integer,
+                                      (uint64_t) reply->element[1]->integer);
+        round->ok++;
+
+    } else {
+        if (reply && reply->type != REDIS_REPLY_ERROR) {
+            ngx_http_webhook_redis_error("sync", "unexpected reply", 0);
+        }
+
+        /* synced with the next round */
+        ngx_http_webhook_limit_unsynced(item);
+    }
+
+    if (--round->pending) {
+        return;
+    }
+
+    if (round->ok && !rw.exiting) {
+        (void) ngx_atomic_fetch_add(&rw.conf->sh->syncs, 1);
+    }
+
+    rw.round = NULL;
+    ngx_destroy_pool(round->pool);
+}
+
+
+/* ---- what others ask ---------------------------------------------------- */
+
+
+ngx_str_t *
+ngx_http_webhook_redis_node(void)
+{
+    return &rw.node;
+}
+
+
+void
+ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
+    ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool)
+{
+    ngx_uint_t                      i;
+    ngx_http_webhook_redis_sh_t    *sh;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    ngx_memzero(st, sizeof(ngx_http_webhook_redis_status_t));
+
+    rcf = wmcf->redis;
+
+    if (rcf == NULL || rcf->sh == NULL) {
+        ngx_str_set(&st->last_error, "");
+        return;
+    }
+
+    sh = rcf->sh;
+
+    st->configured = 1;
+    st->syncs = sh->syncs;
+    st->failures = sh->failures;
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_REDIS_SLOTS; i++) {
+        if (sh->slots[i].pid && sh->slots[i].connected
+            && ngx_http_webhook_redis_alive(sh->slots[i].pid))
+        {
+            st->connected++;
+        }
+    }
+
+    if (rcf->sync_zones.nelts && sh->leader
+        && (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) < 0)
+    {
+        st->leader = sh->leader;
+    }
+
+    st->last_error.len = sh->last_error_len;
+    st->last_error.data = ngx_pnalloc(pool, sh->last_error_len + 1);
+
+    if (st->last_error.data) {
+        ngx_memcpy(st->last_error.data, sh->last_error, sh->last_error_len);
+
+    } else {
+        st->last_error.len = 0;
+    }
+
+    ngx_shmtx_unlock(&rcf->shpool->mutex);
+}
+
+
+static ngx_uint_t
+ngx_http_webhook_redis_alive(ngx_pid_t pid)
+{
+    if (pid == ngx_pid) {
+        return 1;
+    }
+
+    return !(kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH);
+}
