@@ -227,8 +227,30 @@ do_bench() {
 }
 
 
+# The demo's state is global: the EXIT trap may run after do_run returned.
+DEMO_RUN="$BUILD/run"
+DEMO_NGINX=
+DEMO_UPSTREAM=
+DEMO_STOPPED=
+
+stop_demo() {
+    trap - INT TERM EXIT
+    [ -z "$DEMO_STOPPED" ] || return 0
+    DEMO_STOPPED=1
+    if [ -n "$DEMO_NGINX" ]; then
+        "$DEMO_NGINX" -p "$DEMO_RUN/" -c "$DEMO_RUN/nginx.conf" \
+            -e "$DEMO_RUN/logs/error.log" -s quit 2>/dev/null || true
+    fi
+    if [ -n "$DEMO_UPSTREAM" ]; then
+        kill "$DEMO_UPSTREAM" 2>/dev/null || true
+    fi
+    wait 2>/dev/null || true
+    log "stopped"
+}
+
+
 do_run() {
-    local run="$BUILD/run" nginx pids=()
+    local run="$DEMO_RUN" nginx
     do_build
     nginx=$(nginx_binary)
 
@@ -239,21 +261,14 @@ do_run() {
     # a demo secret, in a file only its owner can read, as in production
     (umask 077; printf 'demo-secret-change-me\n' > "$run/github.secret")
 
-    perl "$ROOT/tools/demo-upstream.pl" 127.0.0.1:9090 &
-    pids+=($!)
-
-    stop_demo() {
-        trap - INT TERM EXIT
-        "$nginx" -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" \
-            -s quit 2>/dev/null || true
-        kill "${pids[@]}" 2>/dev/null || true
-        wait 2>/dev/null || true
-        log "stopped"
-    }
     trap stop_demo INT TERM EXIT
+
+    perl "$ROOT/tools/demo-upstream.pl" 127.0.0.1:9090 &
+    DEMO_UPSTREAM=$!
 
     "$nginx" -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" \
         || die "nginx did not start (see $run/logs/error.log)"
+    DEMO_NGINX=$nginx
 
     local body='{"zen":"Design for failure.","hook_id":1}'
     local sig
@@ -284,7 +299,9 @@ The same request with a tampered body (rejected, 401 signature_mismatch):
 
 Press Ctrl-C to stop.
 EOF
-    wait "${pids[0]}"
+    # Ctrl-C reaches the demo upstream too; either way, stop everything
+    wait "$DEMO_UPSTREAM" || true
+    stop_demo
 }
 
 
