@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_sigheader fuzz_timestamp fuzz_form"}
+targets=${*:-"fuzz_sigheader fuzz_timestamp fuzz_form fuzz_cidr"}
 
 CC=${CC:-clang}
 out=build/fuzz
@@ -61,6 +61,14 @@ seed fuzz_timestamp \
     '1900-02-28T12:00:00Z' \
     '2100-02-29 00:00:00.5z' \
     'AAAAAAAABBBBBBBBCCCCCCCC'
+
+seed fuzz_cidr \
+    '10.0.0.0/8' \
+    '192.0.2.7' \
+    '2001:db8::/32' \
+    '::ffff:10.1.2.3/104' \
+    '10.1.2.3/33' \
+    'AAAABBBBCCCCDDDDEEEE'
 
 seed fuzz_form \
     'CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212' \
