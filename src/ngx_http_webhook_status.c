@@ -72,6 +72,26 @@ typedef struct {
 } ngx_http_webhook_zone_snapshot_t;
 
 
+/* a Prometheus metric per location: a field of the snapshot */
+typedef struct {
+    const char                   *name;
+    const char                   *help;
+    const char                   *type;
+    size_t                        offset;
+    unsigned                      preset:1;     /* labelled with the preset */
+    unsigned                      reasons:1;    /* an array, one per reason */
+} ngx_http_webhook_loc_metric_t;
+
+
+/* a Prometheus metric per zone */
+typedef struct {
+    const char                   *name;
+    const char                   *help;
+    const char                   *type;
+    size_t                        offset;
+} ngx_http_webhook_zone_metric_t;
+
+
 static ngx_int_t ngx_http_webhook_status_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_webhook_status_handler(ngx_http_request_t *r);
@@ -85,6 +105,57 @@ static ngx_int_t ngx_http_webhook_status_json(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webhook_status_prometheus(ngx_http_request_t *r,
     ngx_array_t *locs, ngx_array_t *zones,
     ngx_http_webhook_redis_status_t *rs, ngx_str_t *out);
+
+
+#define ngx_http_webhook_snap(f)  offsetof(ngx_http_webhook_snapshot_t, f)
+#define ngx_http_webhook_zsnap(f) offsetof(ngx_http_webhook_zone_snapshot_t, f)
+
+
+/* the names SPEC.md fixes, in the order they are rendered */
+
+static ngx_http_webhook_loc_metric_t  ngx_http_webhook_loc_metrics[] = {
+
+    { "nginx_webhook_verified_total",
+      "Requests whose signature verified.", "counter",
+      ngx_http_webhook_snap(verified), 1, 0 },
+
+    { "nginx_webhook_rejected_total",
+      "Requests refused, by reason.", "counter",
+      ngx_http_webhook_snap(rejected), 1, 1 },
+
+    { "nginx_webhook_duplicates_total",
+      "Deliveries seen before.", "counter",
+      ngx_http_webhook_snap(duplicates), 1, 0 },
+
+    { "nginx_webhook_monitor_would_reject_total",
+      "Requests monitor mode or dry_run let through that would have been "
+      "refused, by reason.", "counter",
+      ngx_http_webhook_snap(would), 1, 1 },
+
+    { "nginx_webhook_last_success_timestamp_seconds",
+      "When a request last passed.", "gauge",
+      ngx_http_webhook_snap(last_success), 0, 0 },
+
+    { "nginx_webhook_last_failure_timestamp_seconds",
+      "When a request was last refused.", "gauge",
+      ngx_http_webhook_snap(last_failure), 0, 0 },
+};
+
+
+static ngx_http_webhook_zone_metric_t  ngx_http_webhook_zone_metrics[] = {
+
+    { "nginx_webhook_zone_entries",
+      "Entries in a shared memory zone.", "gauge",
+      ngx_http_webhook_zsnap(entries) },
+
+    { "nginx_webhook_zone_evictions_total",
+      "Entries evicted from a full zone.", "counter",
+      ngx_http_webhook_zsnap(evictions) },
+
+    { "nginx_webhook_zone_evicted_unexpired_total",
+      "Evicted entries that still mattered.", "counter",
+      ngx_http_webhook_zsnap(evicted_unexpired) },
+};
 
 
 static ngx_str_t  ngx_http_webhook_status_zone_name =
@@ -626,9 +697,12 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
 {
     u_char                            *p;
     size_t                             size;
-    ngx_uint_t                         i, j;
+    ngx_uint_t                         i, j, m;
+    ngx_atomic_uint_t                 *values;
     ngx_http_webhook_snapshot_t       *s;
     ngx_http_webhook_zone_snapshot_t  *zs;
+    ngx_http_webhook_loc_metric_t     *lm;
+    ngx_http_webhook_zone_metric_t    *zm;
 
     /* generous: every line bounded by its escaped labels and a number */
 
@@ -654,97 +728,55 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
     out->data = p;
 
 #define webhook_metric_head(name, help, type)                                 \
-    p = ngx_sprintf(p, "# HELP " name " " help "\n# TYPE " name " " type "\n")
+    p = ngx_sprintf(p, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type)
 
-#define webhook_loc_labels(i)                                                 \
-    p = ngx_sprintf(p, "{location=\"");                                       \
-    p = ngx_http_webhook_label(p, &s[i].name);                                \
-    p = ngx_sprintf(p, "\",preset=\"");                                       \
-    p = ngx_http_webhook_label(p, &s[i].preset);                              \
-    *p++ = '"'
+    for (m = 0; m < sizeof(ngx_http_webhook_loc_metrics)
+                    / sizeof(ngx_http_webhook_loc_metrics[0]); m++)
+    {
+        lm = &ngx_http_webhook_loc_metrics[m];
 
-    webhook_metric_head("nginx_webhook_verified_total",
-                        "Requests whose signature verified.", "counter");
-    for (i = 0; i < locs->nelts; i++) {
-        p = ngx_sprintf(p, "nginx_webhook_verified_total");
-        webhook_loc_labels(i);
-        p = ngx_sprintf(p, "} %uA\n", s[i].verified);
-    }
+        webhook_metric_head(lm->name, lm->help, lm->type);
 
-    webhook_metric_head("nginx_webhook_rejected_total",
-                        "Requests refused, by reason.", "counter");
-    for (i = 0; i < locs->nelts; i++) {
-        for (j = 1; j < NGX_HTTP_WEBHOOK_NREASONS; j++) {
-            p = ngx_sprintf(p, "nginx_webhook_rejected_total");
-            webhook_loc_labels(i);
-            p = ngx_sprintf(p, ",reason=\"%V\"} %uA\n",
-                            ngx_http_webhook_reason_name(j),
-                            s[i].rejected[j]);
+        for (i = 0; i < locs->nelts; i++) {
+
+            values = (ngx_atomic_uint_t *) ((u_char *) &s[i] + lm->offset);
+
+            /* reasons count from 1: 0 is "passed" */
+            for (j = lm->reasons ? 1 : 0;
+                 j < (lm->reasons ? NGX_HTTP_WEBHOOK_NREASONS : 1);
+                 j++)
+            {
+                p = ngx_sprintf(p, "%s{location=\"", lm->name);
+                p = ngx_http_webhook_label(p, &s[i].name);
+
+                if (lm->preset) {
+                    p = ngx_sprintf(p, "\",preset=\"");
+                    p = ngx_http_webhook_label(p, &s[i].preset);
+                }
+
+                if (lm->reasons) {
+                    p = ngx_sprintf(p, "\",reason=\"%V",
+                                    ngx_http_webhook_reason_name(j));
+                }
+
+                p = ngx_sprintf(p, "\"} %uA\n", values[j]);
+            }
         }
     }
 
-    webhook_metric_head("nginx_webhook_duplicates_total",
-                        "Deliveries seen before.", "counter");
-    for (i = 0; i < locs->nelts; i++) {
-        p = ngx_sprintf(p, "nginx_webhook_duplicates_total");
-        webhook_loc_labels(i);
-        p = ngx_sprintf(p, "} %uA\n", s[i].duplicates);
-    }
+    for (m = 0; m < sizeof(ngx_http_webhook_zone_metrics)
+                    / sizeof(ngx_http_webhook_zone_metrics[0]); m++)
+    {
+        zm = &ngx_http_webhook_zone_metrics[m];
 
-    webhook_metric_head("nginx_webhook_monitor_would_reject_total",
-                        "Requests monitor mode or dry_run let through "
-                        "that would have been refused, by reason.",
-                        "counter");
-    for (i = 0; i < locs->nelts; i++) {
-        for (j = 1; j < NGX_HTTP_WEBHOOK_NREASONS; j++) {
-            p = ngx_sprintf(p, "nginx_webhook_monitor_would_reject_total");
-            webhook_loc_labels(i);
-            p = ngx_sprintf(p, ",reason=\"%V\"} %uA\n",
-                            ngx_http_webhook_reason_name(j), s[i].would[j]);
+        webhook_metric_head(zm->name, zm->help, zm->type);
+
+        for (i = 0; i < zones->nelts; i++) {
+            p = ngx_sprintf(p, "%s{zone=\"", zm->name);
+            p = ngx_http_webhook_label(p, &zs[i].name);
+            p = ngx_sprintf(p, "\"} %ui\n",
+                            *(ngx_uint_t *) ((u_char *) &zs[i] + zm->offset));
         }
-    }
-
-    webhook_metric_head("nginx_webhook_last_success_timestamp_seconds",
-                        "When a request last passed.", "gauge");
-    for (i = 0; i < locs->nelts; i++) {
-        p = ngx_sprintf(p, "nginx_webhook_last_success_timestamp_seconds"
-                        "{location=\"");
-        p = ngx_http_webhook_label(p, &s[i].name);
-        p = ngx_sprintf(p, "\"} %uA\n", s[i].last_success);
-    }
-
-    webhook_metric_head("nginx_webhook_last_failure_timestamp_seconds",
-                        "When a request was last refused.", "gauge");
-    for (i = 0; i < locs->nelts; i++) {
-        p = ngx_sprintf(p, "nginx_webhook_last_failure_timestamp_seconds"
-                        "{location=\"");
-        p = ngx_http_webhook_label(p, &s[i].name);
-        p = ngx_sprintf(p, "\"} %uA\n", s[i].last_failure);
-    }
-
-    webhook_metric_head("nginx_webhook_zone_entries",
-                        "Entries in a shared memory zone.", "gauge");
-    for (i = 0; i < zones->nelts; i++) {
-        p = ngx_sprintf(p, "nginx_webhook_zone_entries{zone=\"");
-        p = ngx_http_webhook_label(p, &zs[i].name);
-        p = ngx_sprintf(p, "\"} %ui\n", zs[i].entries);
-    }
-
-    webhook_metric_head("nginx_webhook_zone_evictions_total",
-                        "Entries evicted from a full zone.", "counter");
-    for (i = 0; i < zones->nelts; i++) {
-        p = ngx_sprintf(p, "nginx_webhook_zone_evictions_total{zone=\"");
-        p = ngx_http_webhook_label(p, &zs[i].name);
-        p = ngx_sprintf(p, "\"} %ui\n", zs[i].evictions);
-    }
-
-    webhook_metric_head("nginx_webhook_zone_evicted_unexpired_total",
-                        "Evicted entries that still mattered.", "counter");
-    for (i = 0; i < zones->nelts; i++) {
-        p = ngx_sprintf(p, "nginx_webhook_zone_evicted_unexpired_total"
-                        "{zone=\"");
-        p = ngx_http_webhook_label(p, &zs[i].name);
-        p = ngx_sprintf(p, "\"} %ui\n", zs[i].evicted_unexpired);
     }
 
     webhook_metric_head("nginx_webhook_redis_up",
@@ -762,7 +794,6 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
                     rs->failures);
 
 #undef webhook_metric_head
-#undef webhook_loc_labels
 
     out->len = p - out->data;
 
