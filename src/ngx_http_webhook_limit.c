@@ -244,14 +244,8 @@ ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (name.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" must have \"zone\" parameter",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    zone = ngx_http_webhook_zone_find(cf, &name, NGX_HTTP_WEBHOOK_ZONE_LIMIT);
+    zone = ngx_http_webhook_zone_named(cf, cmd, &name,
+                                       NGX_HTTP_WEBHOOK_ZONE_LIMIT);
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }

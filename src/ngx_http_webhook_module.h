@@ -568,6 +568,8 @@ ngx_http_webhook_zone_t *ngx_http_webhook_zone_add(ngx_conf_t *cf,
     ngx_str_t *spec, ngx_uint_t type, size_t payload);
 ngx_http_webhook_zone_t *ngx_http_webhook_zone_find(ngx_conf_t *cf,
     ngx_str_t *name, ngx_uint_t type);
+ngx_http_webhook_zone_t *ngx_http_webhook_zone_named(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *name, ngx_uint_t type);
 ngx_int_t ngx_http_webhook_zones_check(ngx_conf_t *cf);
 ngx_http_webhook_entry_t *ngx_http_webhook_zone_lookup(
     ngx_http_webhook_zone_t *zone, uint32_t hash, ngx_str_t *key);

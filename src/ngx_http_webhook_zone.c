@@ -196,6 +196,23 @@ ngx_http_webhook_zone_find(ngx_conf_t *cf, ngx_str_t *name, ngx_uint_t type)
 }
 
 
+/* the zone a "zone=NAME" argument names (webhook_limit, webhook_replay) */
+
+ngx_http_webhook_zone_t *
+ngx_http_webhook_zone_named(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *name, ngx_uint_t type)
+{
+    if (name->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have \"zone\" parameter",
+                           &cmd->name);
+        return NULL;
+    }
+
+    return ngx_http_webhook_zone_find(cf, name, type);
+}
+
+
 /* postconfiguration: every zone used was also declared */
 
 ngx_int_t
