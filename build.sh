@@ -59,11 +59,13 @@ run as root, or: sudo apt-get install ${missing[*]}"
 
 
 # Configure only when something configure reads changed: the module's
-# `config` (it lists the sources), the flags, or the nginx tree.
+# `config` (it lists the sources), the flags, the nginx tree, or where
+# this checkout is (the Makefile names its sources by absolute path, so a
+# copied checkout must configure again or it would compile the original).
 configure_stamp() {
     {
         cat "$ROOT/config"
-        echo "$1" "$CC_OPT" "$LD_OPT"
+        echo "$ROOT" "$1" "$CC_OPT" "$LD_OPT"
         cat "$1/conf_flags" 2>/dev/null || true
     } | sha256sum | cut -d' ' -f1
 }
