@@ -6,6 +6,8 @@
 #   ./build.sh run        build, then start the quickstart demo on 127.0.0.1:8080
 #   ./build.sh test       build, then run the whole test suite (prove -r t/)
 #   ./build.sh bench      build, then run the benchmarks in bench/
+#   ./build.sh deb        build the Debian package libnginx-mod-http-webhook
+#                         with debhelper and dh_nginx (build/deb/*.deb)
 #
 #   NGINX_SRC=/path/to/nginx-x.y.z ./build.sh
 #                         build nginx from that tree plus the module
@@ -229,6 +231,34 @@ do_bench() {
 }
 
 
+# The Debian package, built by Debian's own tooling: nginx-dev's nginx_mod
+# build system and dh_nginx (debian/rules is plain "dh $@").  The sources
+# are copied to build/deb/ so the checkout stays clean.  nginx_mod runs
+# configure inside /usr/share/nginx/src, which writes a Makefile there:
+# building needs root (or write access to that directory), as on a buildd.
+DEB_PACKAGES=(debhelper dpkg-dev nginx-dev libssl-dev libjansson-dev
+              libhiredis-dev)
+
+do_deb() {
+    local out="$BUILD/deb" version src
+
+    ensure_packages "${DEB_PACKAGES[@]}"
+    version=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version)
+    src="$out/libnginx-mod-http-webhook-$version"
+
+    rm -rf "$out"
+    mkdir -p "$src"
+    tar -C "$ROOT" --exclude=./build --exclude=./.git \
+        --exclude=node_modules -cf - . | tar -C "$src" -xf -
+
+    log "building libnginx-mod-http-webhook $version (build/deb/deb.log)"
+    ( cd "$src" && dpkg-buildpackage -b -us -uc ) >"$out/deb.log" 2>&1 \
+        || { tail -40 "$out/deb.log" >&2; exit 1; }
+    rm -rf "$src"
+    ls "$out"/*.deb >&2
+}
+
+
 # The demo's state is global: the EXIT trap may run after do_run returned.
 DEMO_RUN="$BUILD/run"
 DEMO_NGINX=
@@ -312,7 +342,8 @@ case "${1:-build}" in
     run)   do_run ;;
     test)  do_test ;;
     bench) shift; do_bench "$@" ;;
+    deb)   do_deb ;;
     -h|--help|help)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (build, run, test, bench)" ;;
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (build, run, test, bench, deb)" ;;
 esac
