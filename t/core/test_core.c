@@ -23,6 +23,7 @@ main(int argc, char **argv)
     test_timestamp();
     test_cidr();
     test_window();
+    test_histogram();
     test_form();
     test_ed25519(argc > 1 ? argv[1] : NULL);
 

@@ -18,6 +18,7 @@ void test_sigheader(void);
 void test_timestamp(void);
 void test_cidr(void);
 void test_window(void);
+void test_histogram(void);
 
 
 #endif /* _WEBHOOK_TEST_CORE_H_INCLUDED_ */
