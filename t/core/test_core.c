@@ -25,6 +25,7 @@ main(int argc, char **argv)
     test_window();
     test_histogram();
     test_form();
+    test_json();
     test_ed25519(argc > 1 ? argv[1] : NULL);
 
     return tap_done();
