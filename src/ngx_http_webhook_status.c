@@ -405,6 +405,10 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
         && ngx_strncmp(format.data, "prometheus", 10) == 0)
     {
         rc = ngx_http_webhook_status_prometheus(r, locs, zones, &rs, &body);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_webhook_queue_prometheus(r->pool, &body);
+        }
         ngx_str_set(&type, "text/plain; version=0.0.4");
 
     } else {
@@ -633,6 +637,8 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
                         json_stringn((char *) rs->last_error.data,
                                      rs->last_error.len));
     json_object_set_new(redis, "leader_pid", json_integer(rs->leader));
+
+    json_object_set_new(root, "queues", ngx_http_webhook_queue_json());
 
     text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
