@@ -580,6 +580,7 @@ ngx_int_t ngx_http_webhook_json_field(ngx_http_request_t *r,
 
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value);
 
 /* ngx_http_webhook_allow.c */
 char *ngx_http_webhook_allow_ip(ngx_conf_t *cf, ngx_command_t *cmd,
