@@ -571,9 +571,10 @@ ngx_http_webhook_enqueue_answer(ngx_http_request_t *r)
     ctx = ngx_http_webhook_get_ctx(r);
 
     if (ctx) {
-        /* for $webhook_reject_reason and the access log */
+        /* for $webhook_reject_reason, the log and the status page */
         ctx->reason = NGX_HTTP_WEBHOOK_QUEUE_UNAVAILABLE;
         ngx_http_webhook_log_verdict(r, ctx);
+        ngx_http_webhook_stats_refused(ctx);
     }
 
     h = ngx_list_push(&r->headers_out.headers);

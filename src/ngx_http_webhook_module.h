@@ -701,6 +701,7 @@ ngx_int_t ngx_http_webhook_stats_register(ngx_conf_t *cf,
 ngx_int_t ngx_http_webhook_status_init(ngx_conf_t *cf);
 void ngx_http_webhook_stats_count(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
+void ngx_http_webhook_stats_refused(ngx_http_webhook_ctx_t *ctx);
 
 /* ngx_http_webhook_reject.c */
 ngx_int_t ngx_http_webhook_reject(ngx_http_request_t *r,

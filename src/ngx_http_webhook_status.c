@@ -375,6 +375,27 @@ ngx_http_webhook_stats_count(ngx_http_request_t *r,
 }
 
 
+/*
+ * A request that passed the checks and was refused later, by the
+ * content handler (webhook_enqueue: queue_unavailable).
+ */
+
+void
+ngx_http_webhook_stats_refused(ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_http_webhook_counters_t  *rec;
+
+    if (ctx->conf->stats == NULL || ctx->conf->stats->record == NULL) {
+        return;
+    }
+
+    rec = ctx->conf->stats->record;
+
+    (void) ngx_atomic_fetch_add(&rec->rejected[ctx->reason], 1);
+    rec->last_failure = ngx_time();
+}
+
+
 static ngx_int_t
 ngx_http_webhook_status_handler(ngx_http_request_t *r)
 {

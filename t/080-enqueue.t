@@ -330,6 +330,11 @@ is($j->{queues}{'erp:plain'}{enqueued}, 3, 'status JSON: enqueued 3');
 is($j->{queues}{'erp:github'}{failures}, 1 + $slow_503,
    'status JSON: failures on erp:github: every 503 (refused, too slow)');
 
+is($j->{locations}{'/github'}{rejected}{queue_unavailable}, 1 + $slow_503,
+   'status JSON: the location counts queue_unavailable refusals');
+is($j->{locations}{'/shared'}{rejected}{queue_unavailable}, 1,
+   'status JSON: per location');
+
 my $p = $t->prometheus($t->status_prometheus);
 is($p->{'nginx_webhook_queue_length{stream="erp:plain"}'}, 3,
    'prometheus: queue_length');
