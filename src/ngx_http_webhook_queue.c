@@ -723,7 +723,10 @@ ngx_http_webhook_queue_prometheus(ngx_pool_t *pool, ngx_str_t *out)
 }
 
 
-/* a Prometheus label value: backslash, quote and newline escaped */
+/*
+ * A Prometheus label value: backslash, quote and newline escaped, other
+ * bytes outside printable ASCII replaced, as in the JSON keys.
+ */
 
 static u_char *
 ngx_http_webhook_queue_label(u_char *p, u_char *s, size_t len)
@@ -742,7 +745,8 @@ ngx_http_webhook_queue_label(u_char *p, u_char *s, size_t len)
             *p++ = 'n';
             break;
         default:
-            *p++ = s[i];
+            /* a name made from request variables may hold anything */
+            *p++ = (s[i] < 0x20 || s[i] >= 0x7f) ? '?' : s[i];
         }
     }
 

@@ -96,6 +96,11 @@ $conf =~ s/REDIS_PORT/$redis->port/e;
 $t->write_file_expand('nginx.conf', $conf);
 $t->run;
 
+ok($t->wait_until(sub {
+    my $j = $t->status_json;
+    return $j && $j->{redis}{connected_workers} == 1;
+}, timeout => 10), 'the worker connected to Redis');
+
 ###############################################################################
 
 my %sent;
