@@ -112,6 +112,9 @@ typedef struct {
 #define NGX_HTTP_WEBHOOK_MAX_PARTS     8
 #define NGX_HTTP_WEBHOOK_MAX_SOURCES   3
 
+/* webhook_secret and webhook_public_key lines a location may have */
+#define NGX_HTTP_WEBHOOK_MAX_KEYS      8
+
 
 /* where $webhook_id / $webhook_event come from by default */
 typedef enum {
@@ -366,6 +369,8 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_array_t                      *secrets;      /* of ..._secret_t */
     ngx_array_t                      *keys;         /* of webhook_hmac_t * */
     ngx_array_t                      *public_keys;  /* of ..._public_key_t */
+    u_char                           *token_digests; /* SHA-256 of each
+                                                        secret (gitlab) */
     time_t                            tolerance;
     ngx_uint_t                        mode;
     ngx_http_complex_value_t         *id;
@@ -517,6 +522,7 @@ ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
 /* ngx_http_webhook_ed25519.c */
 char *ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_webhook_ed25519_distinct(ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     ngx_int_t *index);
@@ -534,6 +540,8 @@ int ngx_http_webhook_pattern_match(ngx_http_request_t *r,
 
 /* ngx_http_webhook_token.c, _twilio.c, _mailgun.c */
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_token_scheme;
+ngx_int_t ngx_http_webhook_token_init(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *wlcf);
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_twilio_scheme;
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_mailgun_scheme;
 
@@ -646,6 +654,8 @@ void ngx_http_webhook_stats_count(ngx_http_request_t *r,
 
 /* ngx_http_webhook_reject.c */
 ngx_int_t ngx_http_webhook_reject(ngx_http_request_t *r,
+    ngx_http_webhook_reason_e reason);
+ngx_int_t ngx_http_webhook_reject_content(ngx_http_request_t *r,
     ngx_http_webhook_reason_e reason);
 void ngx_http_webhook_log_verdict(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
