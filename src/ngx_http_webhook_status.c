@@ -383,7 +383,21 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
     ngx_array_t                      *locs, *zones;
     ngx_http_complex_value_t          cv;
     ngx_http_webhook_main_conf_t     *wmcf;
+    ngx_http_webhook_loc_conf_t      *wlcf;
     ngx_http_webhook_redis_status_t   rs;
+
+    /* the allowlist guards the counters too, inherited or set here */
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webhook_module);
+
+    if (wlcf->allow && !ngx_http_webhook_allowed(r, wlcf)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webhook rejected: ip_not_allowed (403), status "
+                      "location, client %V", &r->connection->addr_text);
+
+        return ngx_http_webhook_reject_content(r,
+                                           NGX_HTTP_WEBHOOK_IP_NOT_ALLOWED);
+    }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
