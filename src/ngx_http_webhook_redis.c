@@ -176,10 +176,13 @@ static void ngx_http_webhook_redis_sync_round(void);
 static ngx_int_t ngx_http_webhook_redis_sync_key(
     ngx_http_webhook_redis_round_t *round,
     ngx_http_webhook_limit_sync_t *item);
-static void ngx_http_webhook_redis_sync_reply(redisReply *reply, void *data);
-static u_char *ngx_http_webhook_redis_key(ngx_pool_t *pool,
-    ngx_str_t *prefix, ngx_str_t *zone, ngx_str_t *key, int64_t window,
-    ngx_str_t *out);
+static void ngx_http_webhook_redis_counts_reply(redisReply *reply,
+    void *data);
+static void ngx_http_webhook_redis_round_reply(
+    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
+    uint64_t previous);
+static u_char *ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix,
+    ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out);
 static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
 
 
@@ -1751,23 +1754,49 @@ static ngx_int_t
 ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
     ngx_http_webhook_limit_sync_t *item)
 {
-    u_char     *p;
-    ngx_str_t   args[6];
-    u_char      buf[3 * NGX_INT64_LEN];
+    item->handler = ngx_http_webhook_redis_round_reply;
+    item->data = round;
 
-    if (ngx_http_webhook_redis_key(round->pool, &rw.conf->prefix,
-                                   &item->zone->name, &item->key,
-                                   item->window, &args[0]) == NULL
-        || ngx_http_webhook_redis_key(round->pool, &rw.conf->prefix,
-                                      &item->zone->name, &item->key,
-                                      item->window - 1, &args[1]) == NULL)
+    return ngx_http_webhook_redis_sync_counts(item);
+}
+
+
+/*
+ * The store's "sync counts": write this node's absolute counts of a
+ * key's two windows, get the cluster's sums back (item->handler).
+ * NGX_DECLINED: not sent (not connected); the handler is not called.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_sync_counts(ngx_http_webhook_limit_sync_t *item)
+{
+    u_char     *p, *buf;
+    size_t      len;
+    ngx_int_t   rc;
+    ngx_str_t   args[6];
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY
+        || rw.exiting)
     {
-        return NGX_ERROR;
+        return NGX_DECLINED;
     }
 
-    args[2] = rw.node;
+    /* two keys, "<prefix>{<zone>:<hex of the key>}:<window>", and counts */
 
-    p = buf;
+    len = rw.conf->prefix.len + item->zone->name.len + 2 * item->key.len
+          + 4 + NGX_INT64_LEN;
+
+    buf = ngx_alloc(2 * len + 3 * NGX_INT64_LEN, rw.log);
+    if (buf == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_http_webhook_redis_key(buf, &rw.conf->prefix, &item->zone->name,
+                                   &item->key, item->window, &args[0]);
+    p = ngx_http_webhook_redis_key(p, &rw.conf->prefix, &item->zone->name,
+                                   &item->key, item->window - 1, &args[1]);
+
+    args[2] = rw.node;
 
     args[3].data = p;
     p = ngx_sprintf(p, "%uL", item->current);
@@ -1782,28 +1811,25 @@ ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
     p = ngx_sprintf(p, "%L", 2 * item->zone->period_ms + 1000);
     args[5].len = p - args[5].data;
 
-    return ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SYNC, args,
-                                         2, 4,
-                                         ngx_http_webhook_redis_sync_reply,
-                                         item);
+    rc = ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SYNC, args,
+                                       2, 4,
+                                       ngx_http_webhook_redis_counts_reply,
+                                       item);
+    ngx_free(buf);
+
+    return rc;
 }
 
 
 /* "<prefix>{<zone>:<hex of the key>}:<window>": both windows, one slot */
 
 static u_char *
-ngx_http_webhook_redis_key(ngx_pool_t *pool, ngx_str_t *prefix,
-    ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out)
+ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix, ngx_str_t *zone,
+    ngx_str_t *key, int64_t window, ngx_str_t *out)
 {
-    u_char  *p;
+    out->data = p;
 
-    out->data = ngx_pnalloc(pool, prefix->len + zone->len + 2 * key->len
-                                  + 4 + NGX_INT64_LEN);
-    if (out->data == NULL) {
-        return NULL;
-    }
-
-    p = ngx_cpymem(out->data, prefix->data, prefix->len);
+    p = ngx_cpymem(p, prefix->data, prefix->len);
     *p++ = '{';
     p = ngx_cpymem(p, zone->data, zone->len);
     *p++ = ':';
@@ -1812,40 +1838,60 @@ ngx_http_webhook_redis_key(ngx_pool_t *pool, ngx_str_t *prefix,
 
     out->len = p - out->data;
 
-    return out->data;
+    return p;
 }
 
 
+/*
+ * The sync script's answer: two non-negative integers, else a failure
+ * (Redis is not trusted to send what was asked for).
+ */
+
 static void
-ngx_http_webhook_redis_sync_reply(redisReply *reply, void *data)
+ngx_http_webhook_redis_counts_reply(redisReply *reply, void *data)
 {
-    ngx_http_webhook_limit_sync_t   *item = data;
-
-    ngx_http_webhook_redis_round_t  *round;
-
-    round = rw.round;
+    ngx_http_webhook_limit_sync_t  *item = data;
 
     if (rw.exiting) {
-        /* nothing to update: the worker goes */
+        item->handler(item, NGX_ABORT, 0, 0);
+        return;
+    }
 
-    } else if (reply
-               && reply->type == REDIS_REPLY_ARRAY
-               && reply->elements == 2
-               && reply->element[0]->type == REDIS_REPLY_INTEGER
-               && reply->element[1]->type == REDIS_REPLY_INTEGER
-               && reply->element[0]->integer >= 0
-               && reply->element[1]->integer >= 0)
+    if (reply
+        && reply->type == REDIS_REPLY_ARRAY
+        && reply->elements == 2
+        && reply->element[0] && reply->element[1]
+        && reply->element[0]->type == REDIS_REPLY_INTEGER
+        && reply->element[1]->type == REDIS_REPLY_INTEGER
+        && reply->element[0]->integer >= 0
+        && reply->element[1]->integer >= 0)
     {
-        ngx_http_webhook_limit_synced(item,
-                                      (uint64_t) reply->element[0]->integer,
-                                      (uint64_t) reply->element[1]->integer);
+        item->handler(item, NGX_OK, (uint64_t) reply->element[0]->integer,
+                      (uint64_t) reply->element[1]->integer);
+        return;
+    }
+
+    if (reply && reply->type != REDIS_REPLY_ERROR) {
+        ngx_http_webhook_redis_error("sync", "unexpected reply", 0);
+    }
+
+    item->handler(item, NGX_ERROR, 0, 0);
+}
+
+
+/* a key of a round answered */
+
+static void
+ngx_http_webhook_redis_round_reply(ngx_http_webhook_limit_sync_t *item,
+    ngx_int_t rc, uint64_t current, uint64_t previous)
+{
+    ngx_http_webhook_redis_round_t  *round = item->data;
+
+    if (rc == NGX_OK) {
+        ngx_http_webhook_limit_synced(item, current, previous);
         round->ok++;
 
-    } else {
-        if (reply && reply->type != REDIS_REPLY_ERROR) {
-            ngx_http_webhook_redis_error("sync", "unexpected reply", 0);
-        }
-
+    } else if (rc == NGX_ERROR) {
         /* synced with the next round */
         ngx_http_webhook_limit_unsynced(item);
     }
