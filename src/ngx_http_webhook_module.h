@@ -320,6 +320,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                        configured;
     ngx_uint_t                        connected;    /* workers, now */
+    ngx_uint_t                        workers;      /* worker_processes */
     ngx_uint_t                        syncs;
     ngx_uint_t                        failures;
     ngx_pid_t                         leader;

@@ -216,12 +216,18 @@ $nodes[0]->wait_until(sub {
 is($sum, scalar @admitted, 'redis: the nodes\' counts sum to the admitted');
 
 my $host = lc hostname();
-is(join(' ', sort keys %$fields),
+# "<hostname>:<master pid>:<random id>", by "<hostname>:<master pid>"
+my %by_pid;
+for (keys %$fields) {
+    $by_pid{$1} = $fields->{$_} if /^(\Q$host\E:\d+):[0-9a-f]{16}$/;
+}
+
+is(join(' ', sort keys %by_pid),
    join(' ', sort map { "$host:" . $_->nginx_pid } @nodes),
-   'redis: one field per node, "<hostname>:<master pid>"');
+   'redis: one field per node, "<hostname>:<master pid>:<random id>"');
 
 for my $i (0 .. 2) {
-    is($fields->{"$host:" . $nodes[$i]->nginx_pid}, $per_node{$i},
+    is($by_pid{"$host:" . $nodes[$i]->nginx_pid}, $per_node{$i},
         "redis: node ${i}'s field is what it admitted");
 }
 
@@ -278,7 +284,11 @@ for my $i (0 .. 2) {
 
     my $p = $t->prometheus($t->status_prometheus);
 
-    is($p->{nginx_webhook_redis_up}, 2, "node $i: prometheus redis_up 2");
+    is($p->{nginx_webhook_redis_up}, 1, "node $i: prometheus redis_up 1");
+    is($p->{nginx_webhook_redis_connected_workers}, 2,
+        "node $i: prometheus redis_connected_workers 2");
+    is($p->{nginx_webhook_redis_workers}, 2,
+        "node $i: prometheus redis_workers 2");
     cmp_ok($p->{nginx_webhook_redis_syncs_total} // 0, '>', 0,
         "node $i: prometheus syncs_total");
     is($p->{nginx_webhook_redis_failures_total}, 0,

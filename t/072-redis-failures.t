@@ -150,7 +150,11 @@ sub tight_fields {
     my %f;
     for my $key ($redis->scan(key_of('tight', $tenant) . ':*')) {
         my %h = split /\n/, $redis->cli('HGETALL', $key);
-        $f{$_} += $h{$_} for keys %h;
+        # "<hostname>:<master pid>:<random id>", by "<hostname>:<pid>"
+        for (keys %h) {
+            (my $node = $_) =~ s/:[0-9a-f]{16}$//;
+            $f{$node} += $h{$_};
+        }
     }
     return \%f;
 }
