@@ -239,25 +239,51 @@ typedef struct {
     int64_t                           period_ms;    /* ... per period */
     ngx_str_t                         rate;         /* as written */
 
-    ngx_uint_t                        sync;         /* sync=on */
+    ngx_uint_t                        sync;         /* sync=, below */
 
     /* replay zones */
     ngx_msec_t                        ttl;          /* 0: 2 x tolerance */
 } ngx_http_webhook_zone_t;
 
 
+/* webhook_limit_zone sync= */
+#define NGX_HTTP_WEBHOOK_SYNC_OFF       0
+#define NGX_HTTP_WEBHOOK_SYNC_ON        1           /* fresh views only */
+#define NGX_HTTP_WEBHOOK_SYNC_ASYNC     2           /* never waits */
+
+/* a request's wait for fresh views of its synced keys (ctx->limit_view) */
+#define NGX_HTTP_WEBHOOK_VIEW_NONE      0           /* not waited */
+#define NGX_HTTP_WEBHOOK_VIEW_ANSWERED  1           /* one exchange done */
+#define NGX_HTTP_WEBHOOK_VIEW_FAILED    2           /* on_error decides */
+
+
+typedef struct ngx_http_webhook_limit_sync_s  ngx_http_webhook_limit_sync_t;
+
 /*
- * One key of a sync=on limit zone as the syncing worker copied it out
- * of shared memory, for one round trip to Redis.
+ * The store's answer to one key's exchange: NGX_OK with the cluster's
+ * counts of the key's two windows; NGX_ERROR without them (no answer,
+ * an error, a reply of the wrong type or size); NGX_ABORT when the
+ * worker exits (free memory, resume nothing).
  */
-typedef struct {
+typedef void (*ngx_http_webhook_counts_pt)(
+    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
+    uint64_t previous);
+
+/*
+ * One key of a sync=on limit zone as copied out of shared memory, for
+ * one exchange with the cluster store.
+ */
+struct ngx_http_webhook_limit_sync_s {
     ngx_http_webhook_zone_t          *zone;
     ngx_str_t                         key;
     uint32_t                          hash;
     int64_t                           window;       /* own counts' window */
     uint64_t                          current;      /* own counts in it */
     uint64_t                          previous;     /* and the one before */
-} ngx_http_webhook_limit_sync_t;
+    ngx_msec_t                        sent;         /* ngx_current_msec */
+    ngx_http_webhook_counts_pt        handler;
+    void                             *data;
+};
 
 
 /* webhook_redis on_error=, and what the limiter does meanwhile */
@@ -298,6 +324,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                        configured;
     ngx_uint_t                        connected;    /* workers, now */
+    ngx_uint_t                        workers;      /* worker_processes */
     ngx_uint_t                        syncs;
     ngx_uint_t                        failures;
     ngx_pid_t                         leader;
@@ -466,6 +493,8 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          body_read:1;
     unsigned                          waiting_body:1;
     unsigned                          waiting_redis:1;
+    unsigned                          waiting_limit:1;
+    unsigned                          limit_view:2; /* ..._VIEW_* */
     unsigned                          claimed:1;    /* Redis answered (or
                                                        did not in time) */
     unsigned                          redis_held:1; /* ours in Redis */
@@ -608,6 +637,11 @@ void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
     uint64_t current, uint64_t previous);
 void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 
+/* ngx_http_webhook_limit_sync.c */
+ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
+    ngx_uint_t n);
+
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -636,6 +670,8 @@ ngx_int_t ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 ngx_int_t ngx_http_webhook_redis_wait(ngx_http_request_t *r,
     ngx_uint_t script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done);
+ngx_int_t ngx_http_webhook_redis_sync_counts(
+    ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
