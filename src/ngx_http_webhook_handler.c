@@ -52,6 +52,7 @@ static ngx_int_t ngx_http_webhook_limit_step(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
 static ngx_int_t ngx_http_webhook_read_body(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static ngx_uint_t ngx_http_webhook_body_gone(ngx_http_request_t *r);
 static void ngx_http_webhook_body_ready(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webhook_body_lost(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
@@ -414,10 +415,8 @@ ngx_http_webhook_read_body(ngx_http_request_t *r,
         return ngx_http_webhook_verify(r, wlcf, ctx);
     }
 
-    if (r->discard_body
-        || (r->request_body && r->request_body->rest != 0))
-    {
-        /* another location's read ended early: what is left is no body */
+    if (ngx_http_webhook_body_gone(r)) {
+        /* nginx refused or ended the read before: what is left is no body */
         return ngx_http_webhook_body_lost(r, ctx);
     }
 
@@ -449,6 +448,35 @@ ngx_http_webhook_read_body(ngx_http_request_t *r,
     ngx_http_finalize_request(r, NGX_DONE);
 
     return NGX_DONE;
+}
+
+
+/*
+ * Did nginx give up on the body before this location asked for it: it
+ * discards it (a Content-Length over client_max_body_size), or a read
+ * that another location started ended with an error?
+ */
+
+static ngx_uint_t
+ngx_http_webhook_body_gone(ngx_http_request_t *r)
+{
+    if (r->discard_body
+        || (r->request_body && r->request_body->rest != 0))
+    {
+        return 1;
+    }
+
+#if (NGX_HTTP_V2)
+
+    /* HTTP/2 skips the stream's DATA frames after an error or a discard */
+
+    if (r->stream && r->stream->skip_data) {
+        return 1;
+    }
+
+#endif
+
+    return 0;
 }
 
 
