@@ -6,7 +6,8 @@
  *
  *   allow    the IP allowlist;
  *   limit    the rate limits: counted, or for charge=verified a slot
- *            reserved, before the body;
+ *            reserved, before the body (a sync=on limit without a fresh
+ *            view of its key may wait for one);
  *   headers  signature header, candidates, signed timestamp (for a
  *            plaintext token, the whole verification);
  *   window   that timestamp against webhook_tolerance;
@@ -23,11 +24,13 @@
  * $webhook_verified tells the truth.
  *
  * ctx->state says where the request is.  The handler is entered again
- * when the body is complete (VERIFY), when Redis answered the replay
- * claim or did not in time (REPLAY), and after an internal redirect
- * (DONE; or BODY, when nginx ended the body read with an error and an
- * error_page sent the request on).  While a request waits, a timer is
- * armed: client_body_timeout for the body, the Redis timeout for Redis.
+ * when the fresh views of synced limit keys came or did not in time
+ * (LIMIT: the steps run again from the allowlist), when the body is
+ * complete (VERIFY), when Redis answered the replay claim or did not in
+ * time (REPLAY), and after an internal redirect (DONE; or BODY, when
+ * nginx ended the body read with an error and an error_page sent the
+ * request on).  While a request waits, a timer is armed:
+ * client_body_timeout for the body, the Redis timeout for Redis.
  *
  * Reading the body follows ngx_http_mirror_module.
  */
@@ -106,6 +109,11 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
     switch (ctx->state) {
 
     case NGX_HTTP_WEBHOOK_STATE_START:
+        return ngx_http_webhook_start(r, wlcf, ctx);
+
+    case NGX_HTTP_WEBHOOK_STATE_LIMIT:
+        /* fresh views of synced limit keys came, or did not in time */
+        ctx->state = NGX_HTTP_WEBHOOK_STATE_START;
         return ngx_http_webhook_start(r, wlcf, ctx);
 
     case NGX_HTTP_WEBHOOK_STATE_BODY:
@@ -294,6 +302,10 @@ ngx_http_webhook_start(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        if (rc == NGX_AGAIN) {
+            return NGX_DONE;
+        }
+
         if (rc == NGX_DONE) {
             return ngx_http_webhook_verdict(r, ctx);
         }
@@ -336,7 +348,8 @@ ngx_http_webhook_start(ngx_http_request_t *r,
 /*
  * The limits, once per set of limits (webhook_limit lines inherited by
  * another location are the same set): NGX_OK, NGX_DONE when the request
- * is refused, or NGX_ERROR.
+ * is refused, NGX_AGAIN while it waits for fresh views of synced keys
+ * (the LIMIT state), or NGX_ERROR.
  */
 
 static ngx_int_t
@@ -362,14 +375,19 @@ ngx_http_webhook_limit_step(ngx_http_request_t *r,
         }
     }
 
+    rc = ngx_http_webhook_limit_check(r, wlcf, ctx);
+
+    if (rc == NGX_AGAIN) {
+        ctx->state = NGX_HTTP_WEBHOOK_STATE_LIMIT;
+        return NGX_AGAIN;
+    }
+
     counted = ngx_array_push(ctx->counted);
     if (counted == NULL) {
         return NGX_ERROR;
     }
 
     *counted = wlcf->limits;
-
-    rc = ngx_http_webhook_limit_check(r, wlcf, ctx);
 
     switch (rc) {
 
@@ -750,7 +768,11 @@ ngx_http_webhook_create_ctx(ngx_http_request_t *r,
 }
 
 
-/* the request is over: slots still reserved were never charged */
+/*
+ * The request is over: slots still reserved were never charged.  (The
+ * cleanup entry is also how the ctx is found after an internal
+ * redirect.)
+ */
 
 static void
 ngx_http_webhook_ctx_cleanup(void *data)
@@ -758,9 +780,4 @@ ngx_http_webhook_ctx_cleanup(void *data)
     ngx_http_webhook_ctx_t  *ctx = data;
 
     ngx_http_webhook_limit_settle(ctx, 0);
-
-    if (ctx->json) {
-        json_decref(ctx->json);
-        ctx->json = NULL;
-    }
 }

@@ -56,6 +56,8 @@ typedef enum {
 /* where a request is in the pipeline (ngx_http_webhook_handler.c) */
 typedef enum {
     NGX_HTTP_WEBHOOK_STATE_START = 0,      /* to be judged in this location */
+    NGX_HTTP_WEBHOOK_STATE_LIMIT,          /* waiting for fresh views of
+                                              synced limit keys */
     NGX_HTTP_WEBHOOK_STATE_BODY,           /* waiting for the body */
     NGX_HTTP_WEBHOOK_STATE_VERIFY,         /* the body is here: verify it */
     NGX_HTTP_WEBHOOK_STATE_REPLAY,         /* waiting for Redis's claim */
@@ -141,6 +143,7 @@ typedef struct {
 
 typedef struct ngx_http_webhook_loc_conf_s  ngx_http_webhook_loc_conf_t;
 typedef struct ngx_http_webhook_ctx_s       ngx_http_webhook_ctx_t;
+typedef struct ngx_http_webhook_json_s      ngx_http_webhook_json_t;
 typedef struct ngx_http_webhook_pattern_s   ngx_http_webhook_pattern_t;
 
 
@@ -246,25 +249,51 @@ typedef struct {
     int64_t                           period_ms;    /* ... per period */
     ngx_str_t                         rate;         /* as written */
 
-    ngx_uint_t                        sync;         /* sync=on */
+    ngx_uint_t                        sync;         /* sync=, below */
 
     /* replay zones */
     ngx_msec_t                        ttl;          /* 0: 2 x tolerance */
 } ngx_http_webhook_zone_t;
 
 
+/* webhook_limit_zone sync= */
+#define NGX_HTTP_WEBHOOK_SYNC_OFF       0
+#define NGX_HTTP_WEBHOOK_SYNC_ON        1           /* fresh views only */
+#define NGX_HTTP_WEBHOOK_SYNC_ASYNC     2           /* never waits */
+
+/* a request's wait for fresh views of its synced keys (ctx->limit_view) */
+#define NGX_HTTP_WEBHOOK_VIEW_NONE      0           /* not waited */
+#define NGX_HTTP_WEBHOOK_VIEW_ANSWERED  1           /* one exchange done */
+#define NGX_HTTP_WEBHOOK_VIEW_FAILED    2           /* on_error decides */
+
+
+typedef struct ngx_http_webhook_limit_sync_s  ngx_http_webhook_limit_sync_t;
+
 /*
- * One key of a sync=on limit zone as the syncing worker copied it out
- * of shared memory, for one round trip to Redis.
+ * The store's answer to one key's exchange: NGX_OK with the cluster's
+ * counts of the key's two windows; NGX_ERROR without them (no answer,
+ * an error, a reply of the wrong type or size); NGX_ABORT when the
+ * worker exits (free memory, resume nothing).
  */
-typedef struct {
+typedef void (*ngx_http_webhook_counts_pt)(
+    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
+    uint64_t previous);
+
+/*
+ * One key of a sync=on limit zone as copied out of shared memory, for
+ * one exchange with the cluster store.
+ */
+struct ngx_http_webhook_limit_sync_s {
     ngx_http_webhook_zone_t          *zone;
     ngx_str_t                         key;
     uint32_t                          hash;
     int64_t                           window;       /* own counts' window */
     uint64_t                          current;      /* own counts in it */
     uint64_t                          previous;     /* and the one before */
-} ngx_http_webhook_limit_sync_t;
+    ngx_msec_t                        sent;         /* ngx_current_msec */
+    ngx_http_webhook_counts_pt        handler;
+    void                             *data;
+};
 
 
 /* webhook_redis on_error=, and what the limiter does meanwhile */
@@ -305,6 +334,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                        configured;
     ngx_uint_t                        connected;    /* workers, now */
+    ngx_uint_t                        workers;      /* worker_processes */
     ngx_uint_t                        syncs;
     ngx_uint_t                        failures;
     ngx_pid_t                         leader;
@@ -450,7 +480,8 @@ struct ngx_http_webhook_ctx_s {
     ngx_str_t                         id;
     ngx_str_t                         event;
 
-    json_t                           *json;         /* the body, lazily */
+    ngx_http_webhook_json_t          *json;         /* fields of the body
+                                                       (..._json.c) */
 
     /* the tightest rate limit, for the RateLimit-* headers */
     uint64_t                          rl_limit;
@@ -474,10 +505,10 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          verified:1;
     unsigned                          has_timestamp:1;
     unsigned                          body_read:1;  /* all of it */
+    unsigned                          limit_view:2; /* ..._VIEW_* */
     unsigned                          redis_held:1; /* ours in Redis */
     unsigned                          id_evaluated:1;
     unsigned                          event_evaluated:1;
-    unsigned                          json_parsed:1;
     unsigned                          url_evaluated:1;
     unsigned                          pieces_ready:1;
     unsigned                          body_hash:1;  /* Twilio JSON */
@@ -569,6 +600,7 @@ ngx_int_t ngx_http_webhook_json_field(ngx_http_request_t *r,
 
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value);
 
 /* ngx_http_webhook_allow.c */
 char *ngx_http_webhook_allow_ip(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -615,6 +647,11 @@ void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
     uint64_t current, uint64_t previous);
 void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 
+/* ngx_http_webhook_limit_sync.c */
+ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
+    ngx_uint_t n);
+
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -643,6 +680,8 @@ ngx_int_t ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 ngx_int_t ngx_http_webhook_redis_wait(ngx_http_request_t *r,
     ngx_uint_t script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done);
+ngx_int_t ngx_http_webhook_redis_sync_counts(
+    ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);

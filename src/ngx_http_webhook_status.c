@@ -537,7 +537,6 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
     json_t                            *root, *jlocs, *jzones, *loc, *rej,
                                       *would, *z, *redis;
     ngx_uint_t                         i, j;
-    ngx_core_conf_t                   *ccf;
     ngx_http_webhook_snapshot_t       *s;
     ngx_http_webhook_zone_snapshot_t  *zs;
 
@@ -618,15 +617,11 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
         json_object_set_new(jzones, name, z);
     }
 
-    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
-                                           ngx_core_module);
-
     json_object_set_new(redis, "configured",
                         json_boolean(rs->configured));
     json_object_set_new(redis, "connected_workers",
                         json_integer(rs->connected));
-    json_object_set_new(redis, "workers",
-                        json_integer(ccf->worker_processes));
+    json_object_set_new(redis, "workers", json_integer(rs->workers));
     json_object_set_new(redis, "syncs", json_integer(rs->syncs));
     json_object_set_new(redis, "failures", json_integer(rs->failures));
     json_object_set_new(redis, "last_error",
@@ -779,10 +774,26 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
         }
     }
 
+    /* up: 1 when every worker that should be connected is, as "up" is */
+
     webhook_metric_head("nginx_webhook_redis_up",
-                        "Workers connected to Redis (0 without Redis).",
+                        "1 when every worker is connected to Redis, else 0 "
+                        "(0 without Redis).", "gauge");
+    p = ngx_sprintf(p, "nginx_webhook_redis_up %d\n",
+                    rs->configured && rs->workers
+                    && rs->connected >= rs->workers);
+
+    webhook_metric_head("nginx_webhook_redis_connected_workers",
+                        "Worker processes connected to Redis now.",
                         "gauge");
-    p = ngx_sprintf(p, "nginx_webhook_redis_up %ui\n", rs->connected);
+    p = ngx_sprintf(p, "nginx_webhook_redis_connected_workers %ui\n",
+                    rs->connected);
+
+    webhook_metric_head("nginx_webhook_redis_workers",
+                        "Worker processes that should be connected to "
+                        "Redis (0 without Redis).", "gauge");
+    p = ngx_sprintf(p, "nginx_webhook_redis_workers %ui\n",
+                    rs->configured ? rs->workers : 0);
 
     webhook_metric_head("nginx_webhook_redis_syncs_total",
                         "Rate-limit syncs with Redis.", "counter");
