@@ -93,7 +93,8 @@ sub answered {
             "$name: $reason");
     }
 
-    diag(sprintf "%s: answered in %.2f s", $name, $r->{elapsed} // 0);
+    diag(sprintf "%s: answered in %.2f s%s", $name, $r->{elapsed} // 0,
+         $r->{error} ? " ($r->{error})" : "");
 }
 
 # 413, HTTP/1.1 chunked, the overflow seen in a later read
@@ -107,17 +108,30 @@ for my $path ('/hook', '/hook-status', '/proxied') {
 
 is($t->upstream_count, 0, '413: nothing forwarded');
 
-# 413, HTTP/2, with and without a content-length
+# 413, HTTP/2, with and without a content-length.  nginx answers while
+# curl may still be sending the body, and curl then sometimes reports the
+# stream's reset instead of the answer: what is asserted is that curl was
+# answered (no timeout) and what nginx answered, from its log.
 
 for my $path ('/hook', '/proxied') {
-    my $r = $t->h2(path => $path, body => $big, headers => \@big_sig,
-                   port => $t->port(8081), timeout => 20);
-    answered($r, 413, undef, "HTTP/2 over the limit, $path");
+    for my $no_length (0, 1) {
+        my $name = "HTTP/2 over the limit, $path"
+                   . ($no_length ? ', no length' : '');
 
-    $r = $t->h2(path => $path, body => $big, headers => \@big_sig,
-                port => $t->port(8081), no_length => 1, timeout => 20);
-    answered($r, 413, undef, "HTTP/2 over the limit, no length, $path");
+        my $r = $t->h2(path => $path, body => $big, headers => \@big_sig,
+                       port => $t->port(8081), no_length => $no_length,
+                       timeout => 20);
+
+        ok($r->{status} == 413 || ($r->{error} && $r->{error} !~ /\(28\)/),
+           "$name: answered 413, not parked");
+        diag(sprintf "%s: %s in %.2f s", $name,
+             $r->{status} || $r->{error}, $r->{elapsed} // 0);
+    }
 }
+
+my @h2_413 = $t->error_log
+    =~ /webhook rejected: body_too_large \(413\).*HTTP\/2\.0/g;
+is(scalar @h2_413, 4, 'HTTP/2: each answered 413 body_too_large');
 
 # 400: a malformed chunk after the first good one
 
