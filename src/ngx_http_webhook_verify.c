@@ -187,6 +187,12 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
         return rc;
     }
 
+    /* bounded Ed25519 work: repeats once, too many different is malformed */
+
+    if (ctx->ned25519 && ngx_http_webhook_ed25519_distinct(ctx) != NGX_OK) {
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
+    }
+
     if (preset->signs_timestamp && preset->ts_json == NULL) {
         rc = ngx_http_webhook_signed_timestamp(r, wlcf, ctx, &list);
 
