@@ -426,6 +426,11 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (conf->preset->sig_type == NGX_HTTP_WEBHOOK_SIG_TOKEN) {
+        return ngx_http_webhook_token_init(cf, conf) == NGX_OK
+               ? NGX_CONF_OK : NGX_CONF_ERROR;
+    }
+
     if (conf->preset->sig_type != NGX_HTTP_WEBHOOK_SIG_HMAC
         || conf->secrets == NULL)
     {
@@ -603,6 +608,13 @@ ngx_http_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (wlcf->secrets == NULL) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    /* each secret is one more pass over the body for every request */
+
+    if (wlcf->secrets->nelts == NGX_HTTP_WEBHOOK_MAX_KEYS) {
+        return "is given more than " ngx_value(NGX_HTTP_WEBHOOK_MAX_KEYS)
+               " times in one location";
     }
 
     secret = ngx_array_push(wlcf->secrets);

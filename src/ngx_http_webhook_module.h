@@ -112,6 +112,9 @@ typedef struct {
 #define NGX_HTTP_WEBHOOK_MAX_PARTS     8
 #define NGX_HTTP_WEBHOOK_MAX_SOURCES   3
 
+/* webhook_secret and webhook_public_key lines a location may have */
+#define NGX_HTTP_WEBHOOK_MAX_KEYS      8
+
 
 /* where $webhook_id / $webhook_event come from by default */
 typedef enum {
@@ -130,6 +133,7 @@ typedef struct {
 
 typedef struct ngx_http_webhook_loc_conf_s  ngx_http_webhook_loc_conf_t;
 typedef struct ngx_http_webhook_ctx_s       ngx_http_webhook_ctx_t;
+typedef struct ngx_http_webhook_json_s      ngx_http_webhook_json_t;
 typedef struct ngx_http_webhook_pattern_s   ngx_http_webhook_pattern_t;
 
 
@@ -235,25 +239,51 @@ typedef struct {
     int64_t                           period_ms;    /* ... per period */
     ngx_str_t                         rate;         /* as written */
 
-    ngx_uint_t                        sync;         /* sync=on */
+    ngx_uint_t                        sync;         /* sync=, below */
 
     /* replay zones */
     ngx_msec_t                        ttl;          /* 0: 2 x tolerance */
 } ngx_http_webhook_zone_t;
 
 
+/* webhook_limit_zone sync= */
+#define NGX_HTTP_WEBHOOK_SYNC_OFF       0
+#define NGX_HTTP_WEBHOOK_SYNC_ON        1           /* fresh views only */
+#define NGX_HTTP_WEBHOOK_SYNC_ASYNC     2           /* never waits */
+
+/* a request's wait for fresh views of its synced keys (ctx->limit_view) */
+#define NGX_HTTP_WEBHOOK_VIEW_NONE      0           /* not waited */
+#define NGX_HTTP_WEBHOOK_VIEW_ANSWERED  1           /* one exchange done */
+#define NGX_HTTP_WEBHOOK_VIEW_FAILED    2           /* on_error decides */
+
+
+typedef struct ngx_http_webhook_limit_sync_s  ngx_http_webhook_limit_sync_t;
+
 /*
- * One key of a sync=on limit zone as the syncing worker copied it out
- * of shared memory, for one round trip to Redis.
+ * The store's answer to one key's exchange: NGX_OK with the cluster's
+ * counts of the key's two windows; NGX_ERROR without them (no answer,
+ * an error, a reply of the wrong type or size); NGX_ABORT when the
+ * worker exits (free memory, resume nothing).
  */
-typedef struct {
+typedef void (*ngx_http_webhook_counts_pt)(
+    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
+    uint64_t previous);
+
+/*
+ * One key of a sync=on limit zone as copied out of shared memory, for
+ * one exchange with the cluster store.
+ */
+struct ngx_http_webhook_limit_sync_s {
     ngx_http_webhook_zone_t          *zone;
     ngx_str_t                         key;
     uint32_t                          hash;
     int64_t                           window;       /* own counts' window */
     uint64_t                          current;      /* own counts in it */
     uint64_t                          previous;     /* and the one before */
-} ngx_http_webhook_limit_sync_t;
+    ngx_msec_t                        sent;         /* ngx_current_msec */
+    ngx_http_webhook_counts_pt        handler;
+    void                             *data;
+};
 
 
 /* webhook_redis on_error=, and what the limiter does meanwhile */
@@ -294,6 +324,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                        configured;
     ngx_uint_t                        connected;    /* workers, now */
+    ngx_uint_t                        workers;      /* worker_processes */
     ngx_uint_t                        syncs;
     ngx_uint_t                        failures;
     ngx_pid_t                         leader;
@@ -366,6 +397,8 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_array_t                      *secrets;      /* of ..._secret_t */
     ngx_array_t                      *keys;         /* of webhook_hmac_t * */
     ngx_array_t                      *public_keys;  /* of ..._public_key_t */
+    u_char                           *token_digests; /* SHA-256 of each
+                                                        secret (gitlab) */
     time_t                            tolerance;
     ngx_uint_t                        mode;
     ngx_http_complex_value_t         *id;
@@ -430,7 +463,8 @@ struct ngx_http_webhook_ctx_s {
     ngx_str_t                         id;
     ngx_str_t                         event;
 
-    json_t                           *json;         /* the body, lazily */
+    ngx_http_webhook_json_t          *json;         /* fields of the body
+                                                       (..._json.c) */
 
     /* the tightest rate limit, for the RateLimit-* headers */
     uint64_t                          rl_limit;
@@ -459,12 +493,13 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          body_read:1;
     unsigned                          waiting_body:1;
     unsigned                          waiting_redis:1;
+    unsigned                          waiting_limit:1;
+    unsigned                          limit_view:2; /* ..._VIEW_* */
     unsigned                          claimed:1;    /* Redis answered (or
                                                        did not in time) */
     unsigned                          redis_held:1; /* ours in Redis */
     unsigned                          id_evaluated:1;
     unsigned                          event_evaluated:1;
-    unsigned                          json_parsed:1;
     unsigned                          url_evaluated:1;
     unsigned                          pieces_ready:1;
     unsigned                          body_hash:1;  /* Twilio JSON */
@@ -517,6 +552,7 @@ ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
 /* ngx_http_webhook_ed25519.c */
 char *ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_webhook_ed25519_distinct(ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     ngx_int_t *index);
@@ -534,6 +570,8 @@ int ngx_http_webhook_pattern_match(ngx_http_request_t *r,
 
 /* ngx_http_webhook_token.c, _twilio.c, _mailgun.c */
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_token_scheme;
+ngx_int_t ngx_http_webhook_token_init(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *wlcf);
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_twilio_scheme;
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_mailgun_scheme;
 
@@ -599,6 +637,11 @@ void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
     uint64_t current, uint64_t previous);
 void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 
+/* ngx_http_webhook_limit_sync.c */
+ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
+    ngx_uint_t n);
+
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -627,6 +670,8 @@ ngx_int_t ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 ngx_int_t ngx_http_webhook_redis_wait(ngx_http_request_t *r,
     ngx_uint_t script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done);
+ngx_int_t ngx_http_webhook_redis_sync_counts(
+    ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
@@ -646,6 +691,8 @@ void ngx_http_webhook_stats_count(ngx_http_request_t *r,
 
 /* ngx_http_webhook_reject.c */
 ngx_int_t ngx_http_webhook_reject(ngx_http_request_t *r,
+    ngx_http_webhook_reason_e reason);
+ngx_int_t ngx_http_webhook_reject_content(ngx_http_request_t *r,
     ngx_http_webhook_reason_e reason);
 void ngx_http_webhook_log_verdict(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);

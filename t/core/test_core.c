@@ -26,6 +26,7 @@ main(int argc, char **argv)
     test_custom();
     test_redis_url();
     test_form();
+    test_json();
     test_ed25519(argc > 1 ? argv[1] : NULL);
 
     return tap_done();
