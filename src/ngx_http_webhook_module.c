@@ -210,6 +210,20 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webhook_enqueue"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_webhook_enqueue,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_enqueue_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_enqueue_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("webhook_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_webhook_status,
@@ -315,6 +329,7 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
     conf->digest = NGX_CONF_UNSET_UINT;
     conf->signed_payload = NGX_CONF_UNSET_PTR;
     conf->timestamp = NGX_CONF_UNSET_PTR;
+    conf->enqueue_headers = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -394,6 +409,10 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             return NGX_CONF_ERROR;
         }
     }
+
+    /* webhook_enqueue names one location; the headers it adds inherit */
+    ngx_conf_merge_ptr_value(conf->enqueue_headers, prev->enqueue_headers,
+                             NULL);
 
     if (conf->preset == NULL) {
         return NGX_CONF_OK;
@@ -706,7 +725,11 @@ ngx_http_webhook_init_module(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_webhook_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_webhook_redis_init_process(cycle);
+    if (ngx_http_webhook_redis_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_webhook_queue_init_process(cycle);
 }
 
 

@@ -48,6 +48,7 @@ typedef enum {
     NGX_HTTP_WEBHOOK_DUPLICATE_IN_FLIGHT,
     NGX_HTTP_WEBHOOK_BODY_TOO_LARGE,
     NGX_HTTP_WEBHOOK_REDIS_UNAVAILABLE,    /* on_error=closed, Redis down */
+    NGX_HTTP_WEBHOOK_QUEUE_UNAVAILABLE,    /* webhook_enqueue: not stored */
     NGX_HTTP_WEBHOOK_NREASONS
 } ngx_http_webhook_reason_e;
 
@@ -357,6 +358,26 @@ typedef struct {
 } ngx_http_webhook_limit_t;
 
 
+/* webhook_enqueue: where a location's deliveries go */
+typedef struct {
+    ngx_http_complex_value_t          stream;
+    ngx_uint_t                        maxlen;       /* 0: untrimmed */
+    ngx_uint_t                        wait_replicas;
+} ngx_http_webhook_enqueue_conf_t;
+
+
+/* one delivery on its way into a stream */
+typedef struct {
+    ngx_http_webhook_enqueue_conf_t  *conf;
+    ngx_str_t                         stream;
+    void                             *stats;        /* its queue slot */
+    ngx_str_t                         id;           /* the stream id */
+    ngx_str_t                         error;        /* Redis's, if any */
+    ngx_int_t                         replicas;     /* WAIT's answer */
+    unsigned                          stored:1;     /* XADD answered */
+} ngx_http_webhook_enqueue_t;
+
+
 /* status counters of one location, in the status shared memory zone */
 typedef struct ngx_http_webhook_stats_s  ngx_http_webhook_stats_t;
 
@@ -369,6 +390,7 @@ typedef struct {
     void                             *status_sh;
 
     ngx_http_webhook_redis_conf_t    *redis;        /* NULL: no Redis */
+    ngx_shm_zone_t                   *queue_zone;   /* webhook_enqueue */
 
     /* the first "redis=on" / "sync=on", for the error without Redis */
     u_char                           *redis_user_file;
@@ -420,6 +442,10 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_http_webhook_zone_t          *replay;
     ngx_msec_t                        replay_ttl;   /* resolved at merge */
     ngx_uint_t                        replay_redis; /* redis=on */
+
+    ngx_http_webhook_enqueue_conf_t  *enqueue;      /* webhook_enqueue */
+    ngx_array_t                      *enqueue_headers; /* of ngx_str_t:
+                                                       "h:name", lowercase */
 
     ngx_flag_t                        status;       /* webhook_status */
     ngx_http_webhook_stats_t         *stats;        /* NULL: not counted */
@@ -670,11 +696,43 @@ ngx_int_t ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 ngx_int_t ngx_http_webhook_redis_wait(ngx_http_request_t *r,
     ngx_uint_t script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done);
+ngx_int_t ngx_http_webhook_redis_request(ngx_http_request_t *r, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_webhook_redis_done_pt done, ngx_http_event_handler_pt resume);
+ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
+    const size_t *argvlen, ngx_http_webhook_redis_reply_pt handler,
+    void *data);
 ngx_int_t ngx_http_webhook_redis_sync_counts(
     ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
+
+/* ngx_http_webhook_enqueue.c */
+char *ngx_http_webhook_enqueue(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webhook_enqueue_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_webhook_enqueue_t *ngx_http_webhook_enqueue_get(
+    ngx_http_request_t *r);
+void ngx_http_webhook_enqueue_answer(ngx_http_request_t *r);
+
+/* ngx_http_webhook_redis_stream.c */
+ngx_int_t ngx_http_webhook_stream_add(ngx_http_request_t *r,
+    ngx_http_webhook_enqueue_t *eq, ngx_str_t *fields, ngx_uint_t nfields);
+ngx_int_t ngx_http_webhook_stream_poll(ngx_str_t *streams, ngx_uint_t n);
+
+/* ngx_http_webhook_queue.c */
+ngx_int_t ngx_http_webhook_queue_add_zone(ngx_conf_t *cf);
+void *ngx_http_webhook_queue_stream(ngx_str_t *stream);
+void ngx_http_webhook_queue_count(void *stats, ngx_uint_t enqueued);
+void ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
+    redisReply *groups);
+void ngx_http_webhook_queue_poll_done(void);
+ngx_int_t ngx_http_webhook_queue_init_process(ngx_cycle_t *cycle);
+json_t *ngx_http_webhook_queue_json(void);
+ngx_int_t ngx_http_webhook_queue_prometheus(ngx_pool_t *pool,
+    ngx_str_t *out);
 
 /* ngx_http_webhook_redis_adapter.c */
 ngx_int_t ngx_http_webhook_redis_attach(redisAsyncContext *ac,
@@ -688,6 +746,7 @@ ngx_int_t ngx_http_webhook_stats_register(ngx_conf_t *cf,
 ngx_int_t ngx_http_webhook_status_init(ngx_conf_t *cf);
 void ngx_http_webhook_stats_count(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
+void ngx_http_webhook_stats_refused(ngx_http_webhook_ctx_t *ctx);
 
 /* ngx_http_webhook_reject.c */
 ngx_int_t ngx_http_webhook_reject(ngx_http_request_t *r,

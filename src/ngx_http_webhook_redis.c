@@ -105,6 +105,7 @@ typedef struct {
     ngx_pool_cleanup_t               *cleanup;
     ngx_event_t                       event;        /* timeout, resume */
     ngx_http_webhook_redis_done_pt    done;
+    ngx_http_event_handler_pt         resume;       /* NULL: run phases */
     unsigned                          answered:1;   /* hiredis let go */
 } ngx_http_webhook_redis_waiter_t;
 
@@ -175,6 +176,11 @@ static void ngx_http_webhook_redis_waiter_reply(redisReply *reply,
     void *data);
 static void ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev);
 static void ngx_http_webhook_redis_waiter_cleanup(void *data);
+static ngx_http_webhook_redis_waiter_t *ngx_http_webhook_redis_waiter(
+    ngx_http_request_t *r);
+static void ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
+    ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
+    ngx_http_event_handler_pt resume);
 static void ngx_http_webhook_redis_sync_handler(ngx_event_t *ev);
 static ngx_uint_t ngx_http_webhook_redis_lease(ngx_uint_t release);
 static void ngx_http_webhook_redis_sync_round(void);
@@ -1299,8 +1305,9 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
         rw.answered++;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting) {
-
+    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting
+        && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS)
+    {
         if (!cmd->retried && ac == rw.ac && reply->len >= 8
             && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
         {
@@ -1473,20 +1480,9 @@ ngx_http_webhook_redis_wait(ngx_http_request_t *r, ngx_uint_t script,
     ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done)
 {
-    ngx_pool_cleanup_t               *cln;
     ngx_http_webhook_redis_waiter_t  *w;
 
-    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
-        return NGX_DECLINED;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_DECLINED;
-    }
-
-    w = ngx_calloc(sizeof(ngx_http_webhook_redis_waiter_t),
-                   r->connection->log);
+    w = ngx_http_webhook_redis_waiter(r);
     if (w == NULL) {
         return NGX_DECLINED;
     }
@@ -1499,21 +1495,138 @@ ngx_http_webhook_redis_wait(ngx_http_request_t *r, ngx_uint_t script,
         return NGX_DECLINED;
     }
 
-    w->request = r;
+    ngx_http_webhook_redis_park(w, r, done, NULL);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Send one command (not a script) for r and park r the same way; when
+ * done() has run, resume(r) is called from the event loop instead of the
+ * phases.  The arguments are formatted before this returns: they may
+ * live on the caller's stack or in the request's pool.  An error reply
+ * is passed to done() as it is, and is not counted as a Redis failure.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_request(ngx_http_request_t *r, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_webhook_redis_done_pt done, ngx_http_event_handler_pt resume)
+{
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    w = ngx_http_webhook_redis_waiter(r);
+    if (w == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_webhook_redis_command(argc, argv, argvlen,
+                                       ngx_http_webhook_redis_waiter_reply, w)
+        != NGX_OK)
+    {
+        ngx_free(w);
+        return NGX_DECLINED;
+    }
+
+    ngx_http_webhook_redis_park(w, r, done, resume);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * One command (not a script) with no request behind it: handler(reply,
+ * data) once, later, never from in here; NGX_DECLINED: not connected.
+ * The arguments are formatted before this returns.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_command(int argc, const char **argv,
+    const size_t *argvlen, ngx_http_webhook_redis_reply_pt handler,
+    void *data)
+{
+    ngx_int_t                      rc;
+    ngx_http_webhook_redis_cmd_t  *cmd;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY
+        || rw.exiting)
+    {
+        return NGX_DECLINED;
+    }
+
+    cmd = ngx_alloc(sizeof(ngx_http_webhook_redis_cmd_t), rw.log);
+    if (cmd == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cmd->handler = handler;
+    cmd->data = data;
+    cmd->script = NGX_HTTP_WEBHOOK_NSCRIPTS;     /* never retried */
+    cmd->retried = 1;
+    cmd->argc = argc;
+    cmd->argv = argv;
+    cmd->argvlen = (size_t *) argvlen;
+
+    rc = ngx_http_webhook_redis_send(cmd);
+
+    cmd->argv = NULL;
+    cmd->argvlen = NULL;
+
+    if (rc != NGX_OK) {
+        ngx_free(cmd);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_webhook_redis_waiter_t *
+ngx_http_webhook_redis_waiter(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    w = ngx_calloc(sizeof(ngx_http_webhook_redis_waiter_t),
+                   r->connection->log);
+    if (w == NULL) {
+        return NULL;
+    }
+
     w->cleanup = cln;
+
+    return w;
+}
+
+
+static void
+ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
+    ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
+    ngx_http_event_handler_pt resume)
+{
+    w->request = r;
     w->done = done;
+    w->resume = resume;
 
     w->event.handler = ngx_http_webhook_redis_waiter_handler;
     w->event.data = w;
     w->event.log = r->connection->log;
 
-    cln->handler = ngx_http_webhook_redis_waiter_cleanup;
-    cln->data = w;
+    w->cleanup->handler = ngx_http_webhook_redis_waiter_cleanup;
+    w->cleanup->data = w;
 
     /* not cancelable: a graceful shutdown lets the request finish */
     ngx_add_timer(&w->event, rw.conf->timeout);
-
-    return NGX_AGAIN;
 }
 
 
@@ -1555,10 +1668,12 @@ ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev)
 {
     ngx_connection_t                 *c;
     ngx_http_request_t               *r;
+    ngx_http_event_handler_pt         resume;
     ngx_http_webhook_redis_waiter_t  *w;
 
     w = ev->data;
     r = w->request;
+    resume = w->resume;
 
     if (ev->timedout) {
         ev->timedout = 0;
@@ -1583,9 +1698,14 @@ ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev)
 
     c = r->connection;
 
-    r->write_event_handler = ngx_http_core_run_phases;
+    if (resume) {
+        resume(r);
 
-    ngx_http_core_run_phases(r);
+    } else {
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+    }
+
     ngx_http_run_posted_requests(c);
 }
 
