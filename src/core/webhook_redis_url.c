@@ -8,6 +8,10 @@
 #include "webhook_redis_url.h"
 
 
+static int webhook_redis_url_sentinel(const unsigned char *p,
+    const unsigned char *last, webhook_redis_url_t *url, const char **err);
+
+
 #define WEBHOOK_PREFIX_IS(p, len, s)                                          \
     ((len) >= sizeof(s) - 1 && memcmp(p, s, sizeof(s) - 1) == 0)
 
@@ -39,8 +43,13 @@ webhook_redis_url_parse(const unsigned char *p, size_t len,
         return WEBHOOK_OK;
     }
 
+    if (WEBHOOK_PREFIX_IS(p, len, "sentinel://")) {
+        return webhook_redis_url_sentinel(p + 11, p + len, url, err);
+    }
+
     if (!WEBHOOK_PREFIX_IS(p, len, "redis://")) {
-        *err = ", expected \"redis://host:port/db\" or \"unix:/path\"";
+        *err = ", expected \"redis://host:port/db\", \"unix:/path\" or "
+               "\"sentinel://host:port/MASTER_NAME\"";
         return WEBHOOK_MALFORMED;
     }
 
@@ -79,4 +88,66 @@ webhook_redis_url_parse(const unsigned char *p, size_t len,
     url->host.len = last - p;
 
     return WEBHOOK_OK;
+}
+
+
+static int
+webhook_redis_url_sentinel(const unsigned char *p, const unsigned char *last,
+    webhook_redis_url_t *url, const char **err)
+{
+    const unsigned char  *slash, *q;
+
+    url->sentinel = 1;
+
+    slash = memchr(p, '/', last - p);
+
+    if (slash == NULL || slash == p || slash + 1 == last) {
+        *err = ", expected \"sentinel://host:port[,host:port...]/"
+               "MASTER_NAME\"";
+        return WEBHOOK_MALFORMED;
+    }
+
+    /* the name: printable, no spaces (it travels in a pub/sub message) */
+
+    for (q = slash + 1; q < last; q++) {
+        if (*q <= 0x20 || *q >= 0x7f || *q == '/') {
+            *err = ": bad master name";
+            return WEBHOOK_MALFORMED;
+        }
+    }
+
+    url->host.data = p;
+    url->host.len = slash - p;
+    url->master.data = slash + 1;
+    url->master.len = last - slash - 1;
+
+    return WEBHOOK_OK;
+}
+
+
+int
+webhook_redis_url_next_host(webhook_str_t *list, webhook_str_t *host)
+{
+    const unsigned char  *comma;
+
+    if (list->data == NULL) {
+        return 0;
+    }
+
+    comma = memchr(list->data, ',', list->len);
+
+    host->data = list->data;
+
+    if (comma == NULL) {
+        host->len = list->len;
+        list->data = NULL;
+        list->len = 0;
+        return 1;
+    }
+
+    host->len = comma - list->data;
+    list->len -= host->len + 1;
+    list->data = comma + 1;
+
+    return 1;
 }

@@ -20,6 +20,7 @@ void
 test_redis_url(void)
 {
     const char           *err;
+    webhook_str_t         list, host;
     webhook_redis_url_t   u;
 
     tap_is_int(parse("redis://127.0.0.1:6379/2", &u, &err), WEBHOOK_OK,
@@ -63,4 +64,35 @@ test_redis_url(void)
                "redis URL: another scheme");
     tap_is_int(parse("rediss://h", &u, &err), WEBHOOK_MALFORMED,
                "redis URL: TLS is not supported");
+
+    tap_is_int(parse("sentinel://a:26379,[::1],b/mymaster", &u, &err),
+               WEBHOOK_OK, "sentinel URL");
+    tap_ok(u.sentinel, "sentinel URL: sentinel set");
+    tap_is_str(u.master.data, u.master.len, "mymaster",
+               "sentinel URL: master name");
+    list = u.host;
+    tap_ok(webhook_redis_url_next_host(&list, &host), "sentinel: host 1");
+    tap_is_str(host.data, host.len, "a:26379", "sentinel: a:26379");
+    tap_ok(webhook_redis_url_next_host(&list, &host), "sentinel: host 2");
+    tap_is_str(host.data, host.len, "[::1]", "sentinel: [::1]");
+    tap_ok(webhook_redis_url_next_host(&list, &host), "sentinel: host 3");
+    tap_is_str(host.data, host.len, "b", "sentinel: b");
+    tap_ok(!webhook_redis_url_next_host(&list, &host), "sentinel: 3 hosts");
+
+    tap_is_int(parse("sentinel://a,,b/m", &u, &err), WEBHOOK_OK,
+               "sentinel URL: an empty host is the caller's to refuse");
+    list = u.host;
+    (void) webhook_redis_url_next_host(&list, &host);
+    tap_ok(webhook_redis_url_next_host(&list, &host) && host.len == 0,
+           "sentinel: the empty host is reported");
+    tap_is_int(parse("sentinel://a:26379", &u, &err), WEBHOOK_MALFORMED,
+               "sentinel URL: no master name");
+    tap_is_int(parse("sentinel://a/", &u, &err), WEBHOOK_MALFORMED,
+               "sentinel URL: an empty master name");
+    tap_is_int(parse("sentinel:///m", &u, &err), WEBHOOK_MALFORMED,
+               "sentinel URL: no hosts");
+    tap_is_int(parse("sentinel://a/my master", &u, &err), WEBHOOK_MALFORMED,
+               "sentinel URL: a space in the master name");
+    tap_is_int(parse("sentinel://a/m/x", &u, &err), WEBHOOK_MALFORMED,
+               "sentinel URL: a slash in the master name");
 }

@@ -1,9 +1,11 @@
 /*
  * libFuzzer target: webhook_redis URLs, split before nginx resolves the
- * host ("redis://host[:port][/db]", "unix:/path"):
+ * hosts ("redis://host[:port][/db]", "unix:/path",
+ * "sentinel://host[:port],.../MASTER"):
  *  - an accepted URL's spans lie inside it; a socket path is absolute
  *    and holds no NUL; a host is not empty and holds no "/"; the database
- *    is in range;
+ *    is in range; a master name is printable ASCII without spaces, and
+ *    the sentinel host list walks back to itself, comma by comma;
  *  - the parts put back together give the URL again.
  *
  *     ./build.sh fuzz [SECONDS]      (t/fuzz/run.sh SECONDS fuzz_redis_url)
@@ -28,6 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int                   rc;
     size_t                n, i, dblen;
+    webhook_str_t         list, host;
     int64_t               v;
     const char           *err;
     unsigned char        *url, *back;
@@ -49,7 +52,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     back = malloc(size + 32);
     CHECK(back != NULL);
 
-    if (u.unix_socket) {
+    if (u.sentinel) {
+        CHECK(u.host.data == url + 11 && u.host.len > 0);
+        CHECK(u.master.len > 0 && u.master.data == u.host.data + u.host.len + 1);
+        CHECK(u.master.data + u.master.len == url + size);
+
+        for (i = 0; i < u.master.len; i++) {
+            CHECK(u.master.data[i] > 0x20 && u.master.data[i] < 0x7f
+                  && u.master.data[i] != '/');
+        }
+
+        memcpy(back, "sentinel://", 11);
+        n = 11;
+        list = u.host;
+        i = 0;
+
+        while (webhook_redis_url_next_host(&list, &host)) {
+            CHECK(host.data >= u.host.data
+                  && host.data + host.len <= u.host.data + u.host.len);
+            CHECK(memchr(host.data, ',', host.len) == NULL);
+            if (i++) {
+                back[n++] = ',';
+            }
+            memcpy(back + n, host.data, host.len);
+            n += host.len;
+        }
+
+        back[n++] = '/';
+        memcpy(back + n, u.master.data, u.master.len);
+        n += u.master.len;
+
+    } else if (u.unix_socket) {
         CHECK(u.path.data == url + 5 && u.path.len == size - 5);
         CHECK(u.path.len > 0 && u.path.data[0] == '/');
         CHECK(memchr(u.path.data, '\0', u.path.len) == NULL);
