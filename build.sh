@@ -490,7 +490,10 @@ case "${1:-build}" in
     run)   do_run ;;
     test)  do_test ;;
     test-asan) do_test_asan ;;
-    fuzz)  shift; ensure_packages clang libssl-dev; t/fuzz/run.sh "$@" ;;
+    fuzz)  shift
+           ensure_packages clang libssl-dev libpcre2-dev libhiredis-dev \
+               libjansson-dev
+           "$ROOT/t/fuzz/run.sh" "$@" ;;
     bench) shift; do_bench "$@" ;;
     deb)   do_deb ;;
     -h|--help|help)
