@@ -1415,10 +1415,10 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
         rw.answered++;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting
-        && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS)
-    {
-        if (!cmd->retried && ac == rw.ac && reply->len >= 8
+    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting) {
+
+        if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+            && !cmd->retried && ac == rw.ac && reply->len >= 8
             && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
         {
             cmd->retried = 1;
@@ -1440,13 +1440,15 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
                != NULL)
         {
             /* a replica now (a failover): find the primary again */
-            ngx_http_webhook_redis_drop("script", "READONLY: a replica");
+            ngx_http_webhook_redis_drop("command", "READONLY: a replica");
 
-        } else {
+        } else if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS) {
+            /* a command's error reply is its caller's to judge */
             ngx_http_webhook_redis_error("script", reply->str, reply->len);
         }
 
-    } else if (reply && ngx_http_webhook_script_types[cmd->script]
+    } else if (reply && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+               && ngx_http_webhook_script_types[cmd->script]
                && reply->type != ngx_http_webhook_script_types[cmd->script])
     {
         /* Redis is not trusted to answer what the script returns */
