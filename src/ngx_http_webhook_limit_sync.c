@@ -337,7 +337,7 @@ ngx_http_webhook_limit_round_reply(ngx_http_webhook_limit_sync_t *item,
 
 /*
  * Park r until every key in items had one exchange, or the timeout.
- * NGX_AGAIN: r waits (ctx->waiting_limit).  NGX_DECLINED: no exchange
+ * NGX_AGAIN: r waits (the handler's LIMIT state).  NGX_DECLINED: no exchange
  * could be sent (not connected); r decides now, as on_error= says.
  */
 
@@ -401,8 +401,6 @@ ngx_http_webhook_limit_wait(ngx_http_request_t *r,
 
     /* not cancelable: a graceful shutdown lets the request finish */
     ngx_add_timer(&w->event, wmcf->redis->timeout);
-
-    ctx->waiting_limit = 1;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webhook: limit: waiting for %ui exchange(s)", n);
@@ -594,7 +592,6 @@ ngx_http_webhook_limit_wake(ngx_event_t *ev)
 
     ngx_http_webhook_limit_unlink(w);
 
-    ctx->waiting_limit = 0;
     ctx->limit_view = w->failed ? NGX_HTTP_WEBHOOK_VIEW_FAILED
                                 : NGX_HTTP_WEBHOOK_VIEW_ANSWERED;
 
