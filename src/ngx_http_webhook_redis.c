@@ -1361,9 +1361,11 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     size_t len)
 {
     u_char                         *p, *last;
+    size_t                          n;
     const char                     *then;
     ngx_http_webhook_redis_sh_t    *sh;
     ngx_http_webhook_redis_conf_t  *rcf;
+    u_char                          text[NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
 
     rcf = rw.conf;
 
@@ -1381,28 +1383,33 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
         len = ngx_strlen(detail);
     }
 
-    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+    /*
+     * What Redis (or whatever answers on its port) said is hostile
+     * input: it goes to the log and to the status page as printable
+     * ASCII only, and bounded.
+     */
 
-    ngx_shmtx_lock(&rcf->shpool->mutex);
+    p = ngx_slprintf(text, text + sizeof(text), "%s: %*s", what, len, detail);
+    n = p - text;
 
-    p = sh->last_error;
-    last = p + NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX;
-    p = ngx_slprintf(p, last, "%s: %*s", what, len, detail);
-
-    /* the status page prints it as JSON: printable ASCII only */
-    sh->last_error_len = p - sh->last_error;
-
-    for (p = sh->last_error; p < sh->last_error + sh->last_error_len; p++) {
+    for (p = text; p < text + n; p++) {
         if (*p < 0x20 || *p >= 0x7f) {
             *p = '?';
         }
     }
 
+    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    last = ngx_cpymem(sh->last_error, text, n);
+    sh->last_error_len = last - sh->last_error;
+
     ngx_shmtx_unlock(&rcf->shpool->mutex);
 
     if (!ngx_atomic_cmp_set(&sh->outage, 0, 1)) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                       "webhook: redis %V: %s: %s", &rcf->url, what, detail);
+                       "webhook: redis %V: %*s", &rcf->url, n, text);
         return;
     }
 
@@ -1423,8 +1430,8 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     }
 
     ngx_log_error(NGX_LOG_WARN, rw.log, 0,
-                  "webhook: redis %V is unavailable (%s: %*s): %s until it "
-                  "is back", &rcf->url, what, len, detail, then);
+                  "webhook: redis %V is unavailable (%*s): %s until it "
+                  "is back", &rcf->url, n, text, then);
 }
 
 
