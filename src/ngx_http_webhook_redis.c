@@ -222,36 +222,50 @@ static const char  ngx_http_webhook_script_sync[] =
 
 
 /*
- * KEYS: the delivery's record; ARGV: our in-flight value, the ttl in ms.
- * The first to SET NX has it; "d" marks a delivery the upstream took.
+ * KEYS: the delivery's records (one per key); ARGV: our in-flight value,
+ * the ttl in ms.  "d" under any key: delivered; else a record under any
+ * key: in flight; else all are ours.  "d" marks a delivery the upstream
+ * took.
  */
 
 static const char  ngx_http_webhook_script_claim[] =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-    "  return 'new'\n"
+    "local busy = false\n"
+    "for i = 1, #KEYS do\n"
+    "  local v = redis.call('GET', KEYS[i])\n"
+    "  if v == 'd' then\n"
+    "    return 'delivered'\n"
+    "  end\n"
+    "  if v then\n"
+    "    busy = true\n"
+    "  end\n"
     "end\n"
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v == 'd' then\n"
-    "  return 'delivered'\n"
+    "if busy then\n"
+    "  return 'in_flight'\n"
     "end\n"
-    "return 'in_flight'\n";
+    "for i = 1, #KEYS do\n"
+    "  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])\n"
+    "end\n"
+    "return 'new'\n";
 
 
 /*
- * KEYS: the record; ARGV: our in-flight value, the ttl in ms, or 0 to
- * drop it.  Only the request that holds the record may settle it.
+ * KEYS: the records; ARGV: our in-flight value, the ttl in ms, or 0 to
+ * drop them.  Only the request that holds a record may settle it.
  */
 
 static const char  ngx_http_webhook_script_settle[] =
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
-    "  return 0\n"
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('GET', KEYS[i]) == ARGV[1] then\n"
+    "    if ARGV[2] == '0' then\n"
+    "      redis.call('DEL', KEYS[i])\n"
+    "    else\n"
+    "      redis.call('SET', KEYS[i], 'd', 'PX', ARGV[2])\n"
+    "    end\n"
+    "    n = n + 1\n"
+    "  end\n"
     "end\n"
-    "if ARGV[2] == '0' then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])\n"
-    "end\n"
-    "return 1\n";
+    "return n\n";
 
 
 static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
@@ -1250,6 +1264,21 @@ ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Write what is queued now rather than on the next turn of the event
+ * loop: a replay record's settle reaches Redis before the answer that
+ * settled it reaches the client.
+ */
+
+void
+ngx_http_webhook_redis_flush(void)
+{
+    if (rw.ac && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY && !rw.exiting) {
+        redisAsyncHandleWrite(rw.ac);
+    }
 }
 
 
