@@ -194,6 +194,12 @@ typedef struct {
                                                        replay record is
                                                        keyed on (Mailgun's
                                                        token) */
+    ngx_uint_t                        id_not_unique; /* the id may name the
+                                                       sender, not the
+                                                       delivery (Meta's
+                                                       entry id): records
+                                                       are keyed on the
+                                                       signature alone */
 } ngx_http_webhook_preset_t;
 
 

@@ -50,11 +50,13 @@
 /*
  * Replay facts: without a signed timestamp, how long the provider may
  * send a delivery again, in seconds, when that is longer than the 24 h
- * floor (0: the floor); and the signed JSON field a record is keyed on,
- * for a scheme whose signature covers neither the body nor an id.
+ * floor (0: the floor); the signed JSON field a record is keyed on, for
+ * a scheme whose signature covers neither the body nor an id; and
+ * whether $webhook_id may name the sender rather than the delivery.
  */
-#define REPLAY(redelivery, key_json)  redelivery, key_json
-#define NO_REPLAY_FACTS               REPLAY(0, NULL)
+#define REPLAY(redelivery, key_json, id_not_unique)                           \
+                      redelivery, key_json, id_not_unique
+#define NO_REPLAY_FACTS REPLAY(0, NULL, 0)
 
 
 static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
@@ -81,7 +83,7 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       HEADER("X-GitHub-Delivery"),
       HEADER("X-GitHub-Event"),
       PLAIN,
-      REPLAY(72 * 3600, NULL) },
+      REPLAY(72 * 3600, NULL, 0) },
 
     /*
      * Standard Webhooks (and Svix, its origin): "v1,<b64> v1,<b64>" over
@@ -111,7 +113,7 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       HEADER("X-Shopify-Event-Id", "Shopify-Event-Id", "X-Shopify-Webhook-Id"),
       HEADER("X-Shopify-Topic", "Shopify-Topic"),
       PLAIN,
-      REPLAY(48 * 3600, NULL) },
+      REPLAY(48 * 3600, NULL, 0) },
 
     /* X-Slack-Signature: v0=<hex> over "v0:<ts>:<body>" */
     { ngx_string("slack"),
@@ -139,7 +141,9 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
 
     /*
      * Meta (WhatsApp, Messenger, Instagram): as GitHub, keyed with the
-     * App Secret; the ids are inside the entries of the body.
+     * App Secret; the ids are inside the entries of the body, and the
+     * entry's id (without a message) is the account's, the same for
+     * every delivery: replay records go by the MAC.
      */
     { ngx_string("meta"),
       SHA256_HEX,
@@ -150,7 +154,7 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       JSON("entry.0.changes.0.value.messages.0.id", "entry.0.id"),
       JSON("entry.0.changes.0.field", "object"),
       PLAIN,
-      REPLAY(7 * 24 * 3600, NULL) },
+      REPLAY(7 * 24 * 3600, NULL, 1) },
 
     /* Paddle-Signature: ts=<unix>;h1=<hex>[;h1=<hex>]; "<ts>:<body>" */
     { ngx_string("paddle"),
@@ -236,14 +240,18 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       EXTRA(HMAC, NULL, "webhookTimestamp", NULL),
       NO_REPLAY_FACTS },
 
-    /* Bitbucket Cloud: X-Hub-Signature (no "-256"): sha256=<hex> */
+    /*
+     * Bitbucket Cloud: X-Hub-Signature (no "-256"): sha256=<hex>.  The
+     * delivery is X-Request-UUID; X-Hook-UUID names the webhook, the
+     * same for every delivery, so it is no delivery id.
+     */
     { ngx_string("bitbucket"),
       SHA256_HEX,
       PREFIXED("sha256="),
       { { "X-Hub-Signature", NULL, NULL } },
       NO_TIMESTAMP,
       { PART_BODY },
-      HEADER("X-Request-UUID", "X-Hook-UUID"),
+      HEADER("X-Request-UUID"),
       HEADER("X-Event-Key"),
       PLAIN,
       NO_REPLAY_FACTS },
@@ -337,7 +345,7 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       JSON("event-data.id"),
       JSON("event-data.event"),
       EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_mailgun_scheme),
-      REPLAY(0, "signature.token") },
+      REPLAY(0, "signature.token", 0) },
 
     /* Discord: X-Signature-Ed25519 (hex) over timestamp + body */
     { ngx_string("discord"),

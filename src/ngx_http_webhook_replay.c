@@ -234,6 +234,12 @@ ngx_http_webhook_replay_keys(ngx_http_request_t *r,
 
     ctx->replay_nkeys = 0;
 
+    if (preset->id_not_unique) {
+        /* the id may be the sender's: the signature alone */
+        ngx_str_null(&id);
+        signed_id = 0;
+    }
+
     if (signed_id && id.len) {
         return ngx_http_webhook_replay_key(r, ctx, preset, "id", &id);
     }

@@ -10,6 +10,8 @@
 # record is keyed on it: a re-signed retry is a duplicate.  A provider's
 # retry (same body, same MAC, same id) is caught everywhere.  GitLab's
 # plaintext token: its delivery id catches GitLab's own retries only.
+# Meta's $webhook_id may be the account's entry id, the same for every
+# status update: its records go by the MAC, so distinct updates pass.
 
 use strict;
 use warnings;
@@ -40,6 +42,7 @@ my %s = (
     twilio    => 'keys_twilio_token_12345',
     mailgun   => 'key-keys-mailgun-8e1f',
     gitlab    => 'glpat-keys-token-31',
+    meta      => 'meta_keys_app_secret_2',
 );
 
 # an RFC 8032 test seed: Discord's Ed25519 key
@@ -54,7 +57,7 @@ $t->write_file('discord.pub', ed25519_public_pem($pub));
 my $locations = '';
 
 for my $p (qw(github shopify razorpay bitbucket linear stripe standard
-              twilio mailgun gitlab))
+              twilio mailgun gitlab meta))
 {
     $locations .= <<"EOF";
         location /$p {
@@ -290,6 +293,25 @@ my $dreq = { path => '/discord', body => $db, headers => [
 
 $t->is_forwarded($dreq, 'discord, no id: first');
 is_duplicate($dreq, 'discord, no id: identical again');
+
+###############################################################################
+
+# Meta: status updates carry no message id, $webhook_id is the account's
+# entry id; distinct updates are distinct deliveries, a retry is not
+
+sub meta {
+    my ($status) = @_;
+    my $b = '{"object":"whatsapp_business_account","entry":[{"id":"WABA1",'
+          . '"changes":[{"value":{"statuses":[{"id":"wamid.K1","status":"'
+          . $status . '"}]},"field":"messages"}]}]}';
+    return { path => '/meta', body => $b, headers => [
+        ['X-Hub-Signature-256', 'sha256=' . hmac_sha256_hex($b, $s{meta})]] };
+}
+
+my $u = $t->is_forwarded(meta('sent'), 'meta: status "sent"');
+is($t->vars($u)->{id}, 'WABA1', 'meta: $webhook_id is the entry id');
+$t->is_forwarded(meta('delivered'), 'meta: status "delivered", same entry');
+is_duplicate(meta('sent'), "meta: Meta's retry of \"sent\"");
 
 ###############################################################################
 
