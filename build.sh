@@ -6,6 +6,12 @@
 #   ./build.sh run        build, then start the quickstart demo on 127.0.0.1:8080
 #   ./build.sh test       build, then run the whole test suite (prove -r t/)
 #   ./build.sh bench      build, then run the benchmarks in bench/
+#   ./build.sh test-asan  build nginx 1.22.1 and the module with AddressSanitizer
+#                         and UndefinedBehaviorSanitizer (build/asan/), then run
+#                         the whole suite against them
+#   ./build.sh fuzz [SECONDS]
+#                         build every libFuzzer target in t/fuzz/ and run each
+#                         for SECONDS (default 30) from its corpus
 #
 #   NGINX_SRC=/path/to/nginx-x.y.z ./build.sh
 #                         build nginx from that tree plus the module
@@ -31,6 +37,9 @@ TEST_PACKAGES=(redis-server redis-tools curl perl)
 CC_OPT="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security"
 CC_OPT="$CC_OPT -fPIC -Wdate-time -D_FORTIFY_SOURCE=2"
 LD_OPT="-Wl,-z,relro -Wl,-z,now -fPIC"
+
+# The nginx release the module is built and tested against (Debian 12's).
+NGINX_VERSION=1.22.1
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -155,6 +164,119 @@ do_build() {
 }
 
 
+# Debian's sources for nginx: a deb-src entry for the suite the machine
+# runs, unless apt knows one already.
+ensure_deb_src() {
+    if apt-get source --print-uris -qq nginx >/dev/null 2>&1; then
+        return 0
+    fi
+    [ "$(id -u)" -eq 0 ] \
+        || die "apt has no deb-src entry for nginx; run as root to add one"
+
+    local suite
+    suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+    log "adding a deb-src entry for $suite"
+    cat > /etc/apt/sources.list.d/webhook-deb-src.sources <<EOF
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $suite $suite-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: $suite-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    apt-get update -qq
+}
+
+
+# The pristine nginx source of Debian's orig tarball (apt checks it against
+# the signed Sources index), unpacked once into build/nginx-VERSION; prints
+# the tree's path.  Debian's patches are not applied.
+fetch_nginx_source() {
+    local tree="$BUILD/nginx-$NGINX_VERSION" dl="$BUILD/nginx-orig"
+    local orig="nginx_$NGINX_VERSION.orig.tar.gz"
+
+    if [ -x "$tree/configure" ]; then
+        echo "$tree"
+        return 0
+    fi
+
+    if [ ! -f "$dl/$orig" ]; then
+        ensure_deb_src >&2
+        log "downloading Debian's nginx source ($orig)"
+        mkdir -p "$dl"
+        ( cd "$dl" && apt-get source --download-only -qq nginx ) >&2 \
+            || die "apt-get source --download-only nginx failed"
+        [ -f "$dl/$orig" ] || die "apt did not fetch $orig"
+    fi
+
+    rm -rf "$tree.tmp"
+    mkdir -p "$tree.tmp"
+    tar -xzf "$dl/$orig" -C "$tree.tmp" --strip-components=1
+    rm -rf "$tree"
+    mv "$tree.tmp" "$tree"
+    echo "$tree"
+}
+
+
+# nginx and the module with AddressSanitizer and UndefinedBehaviorSanitizer
+# in build/asan/ (nginx is configured once; make rebuilds what changed).
+#  - NGX_DEBUG_PALLOC: every pool allocation is its own malloc, so ASan sees
+#    overflows inside nginx pools, not only past a whole pool block;
+#  - no UBSan alignment check: nginx reads request bytes through unaligned
+#    integer loads on purpose (NGX_HAVE_NONALIGNED on x86);
+#  - no UBSan nonnull-attribute check: nginx copies empty strings as
+#    memcpy(p, NULL, 0) (ngx_pstrdup of an unset -g in ngx_init_cycle).
+ASAN_CC_OPT="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined"
+ASAN_CC_OPT="$ASAN_CC_OPT -fno-sanitize=alignment,nonnull-attribute"
+ASAN_CC_OPT="$ASAN_CC_OPT -DNGX_DEBUG_PALLOC=1"
+ASAN_LD_OPT="-fsanitize=address,undefined"
+
+build_asan() {
+    local tree src="$BUILD/asan/nginx-src" stamp
+    ensure_packages "${BUILD_PACKAGES[@]}"
+    tree=$(fetch_nginx_source)
+    stamp=$( { cat "$ROOT/config"; echo "$tree $ASAN_CC_OPT $ASAN_LD_OPT"; } \
+             | sha256sum | cut -d' ' -f1)
+
+    if [ ! -f "$src/objs/Makefile" ] \
+       || [ "$(cat "$src/.webhook-configure" 2>/dev/null)" != "$stamp" ]
+    then
+        log "configuring nginx $NGINX_VERSION with ASan and UBSan"
+        rm -rf "$src"
+        mkdir -p "$BUILD/asan"
+        cp -a "$tree" "$src"
+        (
+            cd "$src"
+            ./configure --prefix="$BUILD/asan/prefix" --with-compat \
+                --with-debug --with-threads --with-pcre-jit \
+                --with-http_ssl_module --with-http_v2_module \
+                --with-http_realip_module --with-http_auth_request_module \
+                --with-http_stub_status_module --with-http_slice_module \
+                --with-http_dav_module \
+                --with-cc-opt="$ASAN_CC_OPT" --with-ld-opt="$ASAN_LD_OPT" \
+                --add-dynamic-module="$ROOT" \
+                > "$BUILD/asan/configure.log" 2>&1 \
+                || { tail -30 "$BUILD/asan/configure.log" >&2; exit 1; }
+        )
+        echo "$stamp" > "$src/.webhook-configure"
+    fi
+
+    log "compiling nginx and $MODULE.so with ASan and UBSan"
+    make -s -C "$src" -f objs/Makefile binary modules -j"$(nproc)" \
+        >"$BUILD/asan/make.log" 2>&1 \
+        || { cat "$BUILD/asan/make.log" >&2; exit 1; }
+    cp "$src/objs/nginx" "$BUILD/asan/.nginx.new"
+    mv -f "$BUILD/asan/.nginx.new" "$BUILD/asan/nginx"
+    cp "$src/objs/$MODULE.so" "$BUILD/asan/.$MODULE.so.new"
+    mv -f "$BUILD/asan/.$MODULE.so.new" "$BUILD/asan/$MODULE.so"
+}
+
+
 nginx_binary() {
     if [ -n "${NGINX_SRC:-}" ] && [ -x "$BUILD/nginx" ]; then
         echo "$BUILD/nginx"
@@ -215,6 +337,30 @@ do_test() {
     cd "$ROOT"
     TEST_NGINX_BINARY=$(nginx_binary) \
     TEST_WEBHOOK_MODULE="$BUILD/$MODULE.so" \
+        prove -r ${PROVE_ARGS:--j2} t/
+}
+
+
+# The whole suite against the sanitized nginx and module.  Every process
+# (nginx, nginx -t, its workers) writes its sanitizer reports into the
+# test's directory, where the harness's error-log check finds them (see
+# t/lib/Test/Webhook.pm): one report fails the test file.  Leak checking is
+# off: workers and a master end with exit() while nginx's cycle, OpenSSL
+# and PCRE hold process-lifetime allocations, so every file would report.
+# detect_odr_violation=0: a dynamic module defines its own ngx_modules[]
+# and ngx_module_names[] by design (nginx dlsym()s them from the .so).
+ASAN_TEST_OPTIONS=detect_leaks=0:detect_odr_violation=0:abort_on_error=1
+
+do_test_asan() {
+    ensure_packages "${TEST_PACKAGES[@]}"
+    build_asan
+    install_sdks
+    cd "$ROOT"
+    TEST_NGINX_BINARY="$BUILD/asan/nginx" \
+    TEST_WEBHOOK_MODULE="$BUILD/asan/$MODULE.so" \
+    TEST_WEBHOOK_SANITIZER=1 \
+    ASAN_OPTIONS=$ASAN_TEST_OPTIONS \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         prove -r ${PROVE_ARGS:--j2} t/
 }
 
@@ -309,8 +455,10 @@ case "${1:-build}" in
     build) do_build ;;
     run)   do_run ;;
     test)  do_test ;;
+    test-asan) do_test_asan ;;
+    fuzz)  shift; ensure_packages clang libssl-dev; t/fuzz/run.sh "$@" ;;
     bench) shift; do_bench "$@" ;;
     -h|--help|help)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (build, run, test, bench)" ;;
+        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (build, run, test, test-asan, fuzz, bench)" ;;
 esac

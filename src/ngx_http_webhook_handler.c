@@ -397,10 +397,8 @@ ngx_http_webhook_create_ctx(ngx_http_request_t *r,
 static void
 ngx_http_webhook_ctx_cleanup(void *data)
 {
-    ngx_http_webhook_ctx_t  *ctx = data;
-
-    if (ctx->json) {
-        json_decref(ctx->json);
-        ctx->json = NULL;
-    }
+    /*
+     * Nothing to free (everything is in the request pool): the cleanup
+     * is how the ctx is found again after an internal redirect.
+     */
 }

@@ -130,6 +130,7 @@ typedef struct {
 
 typedef struct ngx_http_webhook_loc_conf_s  ngx_http_webhook_loc_conf_t;
 typedef struct ngx_http_webhook_ctx_s       ngx_http_webhook_ctx_t;
+typedef struct ngx_http_webhook_json_s      ngx_http_webhook_json_t;
 typedef struct ngx_http_webhook_pattern_s   ngx_http_webhook_pattern_t;
 
 
@@ -449,7 +450,8 @@ struct ngx_http_webhook_ctx_s {
     ngx_str_t                         id;
     ngx_str_t                         event;
 
-    json_t                           *json;         /* the body, lazily */
+    ngx_http_webhook_json_t          *json;         /* fields of the body
+                                                       (..._json.c) */
 
     /* the tightest rate limit, for the RateLimit-* headers */
     uint64_t                          rl_limit;
@@ -485,7 +487,6 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          redis_held:1; /* ours in Redis */
     unsigned                          id_evaluated:1;
     unsigned                          event_evaluated:1;
-    unsigned                          json_parsed:1;
     unsigned                          url_evaluated:1;
     unsigned                          pieces_ready:1;
     unsigned                          body_hash:1;  /* Twilio JSON */
@@ -579,6 +580,7 @@ ngx_int_t ngx_http_webhook_json_field(ngx_http_request_t *r,
 
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value);
 
 /* ngx_http_webhook_allow.c */
 char *ngx_http_webhook_allow_ip(ngx_conf_t *cf, ngx_command_t *cmd,

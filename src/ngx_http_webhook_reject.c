@@ -176,8 +176,8 @@ ngx_http_webhook_log_verdict(ngx_http_request_t *r,
     preset = ctx->conf->preset ? &ctx->conf->preset->name : &none;
 
     /*
-     * The id is the client's: shown truncated, with anything that could
-     * forge a log line (control bytes, quotes, non-ASCII) replaced.
+     * The id is the client's: shown truncated, as $webhook_id holds it
+     * (control bytes already "\xNN"), quotes and non-ASCII replaced.
      */
 
     len = 0;
@@ -187,8 +187,7 @@ ngx_http_webhook_log_verdict(ngx_http_request_t *r,
 
         for (i = 0; i < len; i++) {
             p = &id.data[i];
-            safe[i] = (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
-                      ? '?' : *p;
+            safe[i] = (*p < 0x20 || *p > 0x7e || *p == '"') ? '?' : *p;
         }
     }
 

@@ -46,6 +46,9 @@ static ngx_int_t ngx_http_webhook_body_timestamp(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webhook_request_field(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_complex_value_t *cv,
     const ngx_http_webhook_source_t *source, ngx_str_t *out);
+static ngx_int_t ngx_http_webhook_request_source(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_http_complex_value_t *cv,
+    const ngx_http_webhook_source_t *source, ngx_str_t *out);
 
 
 ngx_table_elt_t *
@@ -742,8 +745,23 @@ ngx_http_webhook_request_event(ngx_http_request_t *r,
 }
 
 
+/* the id or the event, escaped once for every use (variables.c) */
+
 static ngx_int_t
 ngx_http_webhook_request_field(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_http_complex_value_t *cv,
+    const ngx_http_webhook_source_t *source, ngx_str_t *out)
+{
+    if (ngx_http_webhook_request_source(r, ctx, cv, source, out) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_webhook_escape_value(r->pool, out);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_request_source(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_complex_value_t *cv,
     const ngx_http_webhook_source_t *source, ngx_str_t *out)
 {

@@ -214,7 +214,6 @@ ok($A->wait_until(sub { $redis->cli('EXISTS', key_of('del-4')) eq '0' },
 
 # the same delivery at the three nodes at once: forwarded once
 
-my $before = $A->upstream_count + $B->upstream_count + $C->upstream_count;
 my $same = gh('del-5', delay => 1);
 
 my @r = @{ $A->http_many(map { { %$same, port => $_->port(8080) } }
@@ -222,8 +221,15 @@ my @r = @{ $A->http_many(map { { %$same, port => $_->port(8080) } }
 
 is(join(' ', sort map { $_->{status} } @r), '200 409 409',
     'at once on three nodes: one 200, two 409');
-is($A->upstream_count + $B->upstream_count + $C->upstream_count,
-   $before + 1, 'at once on three nodes: forwarded once');
+
+# counted by delivery id: del-4's request may reach A's upstream late (its
+# client went away while nginx was already forwarding it)
+my $forwarded = 0;
+for my $node (@nodes) {
+    $forwarded += grep { ($_->{headers}{'x-github-delivery'} // '') eq 'del-5' }
+                  @{ $node->upstream_requests };
+}
+is($forwarded, 1, 'at once on three nodes: forwarded once');
 
 # redis=off: each node has its own records
 

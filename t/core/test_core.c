@@ -24,6 +24,7 @@ main(int argc, char **argv)
     test_cidr();
     test_window();
     test_form();
+    test_json();
     test_ed25519(argc > 1 ? argv[1] : NULL);
 
     return tap_done();

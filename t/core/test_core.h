@@ -13,6 +13,7 @@ void test_codec(void);
 void test_ed25519(const char *dir);
 void test_form(void);
 void test_hmac(void);
+void test_json(void);
 void test_vectors(const char *dir);
 void test_sigheader(void);
 void test_timestamp(void);

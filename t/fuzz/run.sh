@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_sigheader fuzz_timestamp fuzz_form fuzz_cidr"}
+targets=${*:-"fuzz_sigheader fuzz_timestamp fuzz_form fuzz_cidr fuzz_json"}
 
 CC=${CC:-clang}
 out=build/fuzz
@@ -82,12 +82,35 @@ seed fuzz_form \
 MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
 -----END PUBLIC KEY-----'
 
+# fuzz_json: every provider's body from the vectors, and a few shapes
+
+dir=$out/corpus-fuzz_json
+mkdir -p "$dir"
+perl -MJSON::PP -e '
+    my ($dir, $file) = @ARGV;
+    local $/;
+    open my $fh, "<", $file or die "$file: $!";
+    my $i = 0;
+    for my $v (@{ JSON::PP->new->decode(<$fh>) }) {
+        my $body = $v->{inputs}{body} // next;
+        open my $out, ">:raw", sprintf("%s/vector-%02d", $dir, $i++) or die;
+        utf8::encode($body);
+        print $out $body;
+    }' "$dir" t/vectors/vectors.json
+
+seed fuzz_json \
+    '{"signature":{"timestamp":"1700000000","token":"t0k","signature":"ab"},"event-data":{"id":"E1","event":"delivered"}}' \
+    '[{"eventId":"a","subscriptionType":"contact.creation"},{"eventId":2}]' \
+    '{"entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"id":"wamid.X"}]}}]}],"object":"whatsapp_business_account"}' \
+    '{"\u0069d":"\ud83d\ude00","type":-0,"event":{"type":1.5e3},"id":"dup"}' \
+    '{"id":"a\"b\\c\/\b\f\n\r\t\u00e9","type":12345678901234567890}'
+
 for t in $targets; do
     echo "== building $t"
     $CC -std=gnu99 -g -O1 -fno-omit-frame-pointer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
         -Wall -Wextra -Werror -Isrc/core \
-        t/fuzz/$t.c src/core/*.c -lcrypto -o "$out/$t"
+        t/fuzz/$t.c src/core/*.c -lcrypto -ljansson -o "$out/$t"
 done
 
 status=0
@@ -95,9 +118,12 @@ status=0
 for t in $targets; do
     echo "== running $t for ${seconds}s"
 
+    max_len=512
+    [ "$t" = fuzz_json ] && max_len=4096
+
     if ! ASAN_OPTIONS=detect_leaks=1 \
          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-         "$out/$t" -max_total_time="$seconds" -max_len=512 \
+         "$out/$t" -max_total_time="$seconds" -max_len=$max_len \
             -artifact_prefix="$out/crash-$t-" -print_final_stats=1 \
             "$out/corpus-$t" 2>"$out/$t.log"
     then

@@ -275,6 +275,16 @@ sub _nginx_args {
 
     my $dir = $self->{_testdir};
 
+    # called in the child just before exec: a sanitized nginx (and each of
+    # its workers) writes its reports to sanitizer.PID in the test
+    # directory, which the error-log check reads
+    if ($ENV{TEST_WEBHOOK_SANITIZER}) {
+        for my $var ('ASAN_OPTIONS', 'UBSAN_OPTIONS') {
+            $ENV{$var} = join ':', grep { length } $ENV{$var} // '',
+                                   "log_path=$dir/sanitizer";
+        }
+    }
+
     return ($self->{_binary}, '-p', "$dir/", '-c', "$dir/$conf",
             '-e', "$dir/$log", '-g', 'daemon off;');
 }
@@ -518,6 +528,15 @@ sub _scan_logs {
         }
         push @{ $self->{_bad} }, map { "$name: $_" } @bad;
         $self->{_offsets}{$name} = length $data;
+    }
+
+    # a sanitizer report is a failure whatever it says (never expected)
+    for my $path (sort glob "$self->{_testdir}/sanitizer.*") {
+        (my $name = $path) =~ s{.*/}{};
+        next if $self->{_sanitizer_seen}{$name}++;
+        my @lines = split /\n/, $self->read_file($name);
+        splice @lines, 40 if @lines > 40;
+        push @{ $self->{_bad} }, "$name: " . join "\n", @lines;
     }
 }
 
