@@ -879,7 +879,7 @@ ngx_http_webhook_redis_connect(void)
 /*
  * Connected (or not).  On failure hiredis frees the context right after
  * this returns; on success the handshake goes out at once, pipelined:
- * AUTH, SELECT, PING.  The connection counts once PING is answered, so a
+ * AUTH, SELECT, SCRIPT LOAD of each script, PING.  The connection counts once PING is answered, so a
  * Redis that accepts but does not answer (DEBUG SLEEP, CLIENT PAUSE) is
  * not taken for a working one.
  */
@@ -888,8 +888,9 @@ static void
 ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 {
     u_char                         *p;
-    size_t                          argvlen[2];
-    const char                     *argv[2];
+    size_t                          argvlen[3];
+    ngx_uint_t                      i;
+    const char                     *argv[3];
     redisAsyncContext              *ac;
     ngx_http_webhook_redis_conf_t  *rcf;
     u_char                          db[NGX_INT_T_LEN];
@@ -936,6 +937,25 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 
         (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
                                      (void *) "SELECT", 2, argv, argvlen);
+    }
+
+    /*
+     * The scripts are known to Redis before the first EVALSHA on this
+     * connection (Redis runs a connection's commands in order): no
+     * NOSCRIPT round trip delays a replay settle past the answer.
+     */
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_NSCRIPTS; i++) {
+        argv[0] = "SCRIPT";
+        argvlen[0] = 6;
+        argv[1] = "LOAD";
+        argvlen[1] = 4;
+        argv[2] = (const char *) ngx_http_webhook_scripts[i].data;
+        argvlen[2] = ngx_http_webhook_scripts[i].len;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "SCRIPT LOAD", 3, argv,
+                                     argvlen);
     }
 
     argv[0] = "PING";
