@@ -30,7 +30,9 @@ SYSTEM_NGINX_SRC=/usr/share/nginx/src
 BUILD_PACKAGES=(nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev openssl
                 libjansson-dev libhiredis-dev gcc make)
 # redis-server and redis-cli (redis-tools) for the cluster tests (t/07*)
-TEST_PACKAGES=(redis-server redis-tools curl perl)
+# python3-redis for the queue consumer example's test (t/083)
+TEST_PACKAGES=(redis-server redis-tools curl perl valgrind python3
+               python3-redis)
 
 # Debian's own compiler flags for nginx 1.22.1 (nginx -V), so the module
 # is built the way the binary that loads it was.

@@ -65,6 +65,8 @@ static void ngx_http_webhook_pattern_cleanup(void *data);
 #endif
 static ngx_int_t ngx_http_webhook_payload_value(ngx_conf_t *cf,
     ngx_array_t *parts, u_char *data, size_t len);
+static ngx_uint_t ngx_http_webhook_timestamp_signed(
+    ngx_http_webhook_loc_conf_t *conf);
 
 
 #if (NGX_PCRE2)
@@ -464,6 +466,17 @@ ngx_http_webhook_custom_preset(ngx_conf_t *cf,
     preset->families[0].timestamp = NULL;
     preset->families[0].id = NULL;
 
+    if (conf->timestamp && !ngx_http_webhook_timestamp_signed(conf)) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"webhook_timestamp %V\" of \"webhook_verify "
+                      "custom\" in %s:%ui is not part of "
+                      "\"webhook_signed_payload\": the tolerance would "
+                      "check a value nobody signed",
+                      &conf->timestamp->value, conf->verify_file,
+                      conf->verify_line);
+        return NULL;
+    }
+
     preset->signs_timestamp = (conf->timestamp != NULL);
     preset->ts_format = WEBHOOK_TS_AUTO;
 
@@ -483,4 +496,51 @@ ngx_http_webhook_custom_preset(ngx_conf_t *cf,
     }
 
     return preset;
+}
+
+
+/*
+ * Every variable of webhook_timestamp is one of webhook_signed_payload's
+ * too (compared by index, so "$x" and "${x}" are the same).  A timestamp
+ * without a variable, or a template without one, is never signed.
+ */
+
+static ngx_uint_t
+ngx_http_webhook_timestamp_signed(ngx_http_webhook_loc_conf_t *conf)
+{
+    ngx_uint_t                *ts, *v, i, found;
+    ngx_http_webhook_part_t   *parts;
+
+    if (conf->timestamp->flushes == NULL || conf->signed_payload == NULL) {
+        return 0;
+    }
+
+    parts = conf->signed_payload->elts;
+
+    for (ts = conf->timestamp->flushes; *ts != (ngx_uint_t) -1; ts++) {
+
+        found = 0;
+
+        for (i = 0; i < conf->signed_payload->nelts && !found; i++) {
+
+            if (parts[i].type != NGX_HTTP_WEBHOOK_PART_VALUE
+                || parts[i].value->flushes == NULL)
+            {
+                continue;
+            }
+
+            for (v = parts[i].value->flushes; *v != (ngx_uint_t) -1; v++) {
+                if (*v == *ts) {
+                    found = 1;
+                    break;
+                }
+            }
+        }
+
+        if (!found) {
+            return 0;
+        }
+    }
+
+    return 1;
 }

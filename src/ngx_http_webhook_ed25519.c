@@ -13,6 +13,12 @@
  * body, or id.timestamp.body) are therefore copied into one buffer in
  * the request pool: the only scheme that copies the body, bounded by
  * client_max_body_size like the body itself.
+ *
+ * Each verification hashes that whole message again (SHA-512 over R,
+ * the key and the message), so a header's candidates are de-duplicated
+ * and more than NGX_HTTP_WEBHOOK_ED25519_MAX different ones make the
+ * header malformed, refused before the body is read: the work per
+ * request is at most that many verifications per public key.
  */
 
 
@@ -21,6 +27,10 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
+
+
+/* a sender signs with its current key, and its next one while it rotates */
+#define NGX_HTTP_WEBHOOK_ED25519_MAX  2
 
 
 static void ngx_http_webhook_public_key_free(void *data);
@@ -46,6 +56,11 @@ ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (wlcf->public_keys == NULL) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (wlcf->public_keys->nelts == NGX_HTTP_WEBHOOK_MAX_KEYS) {
+        return "is given more than " ngx_value(NGX_HTTP_WEBHOOK_MAX_KEYS)
+               " times in one location";
     }
 
     value = cf->args->elts;
@@ -99,6 +114,54 @@ ngx_http_webhook_public_key_free(void *data)
 
 
 /*
+ * The candidates (decoded, back to back) without repeats: NGX_OK, or
+ * NGX_DECLINED when more than NGX_HTTP_WEBHOOK_ED25519_MAX differ.
+ * Signatures are public: a plain comparison will do.
+ */
+
+ngx_int_t
+ngx_http_webhook_ed25519_distinct(ngx_http_webhook_ctx_t *ctx)
+{
+    u_char      *sig;
+    ngx_uint_t   i, j, n;
+
+    n = 0;
+
+    for (i = 0; i < ctx->ned25519; i++) {
+        sig = ctx->ed25519 + i * WEBHOOK_ED25519_SIG_LEN;
+
+        for (j = 0; j < n; j++) {
+            if (ngx_memcmp(ctx->ed25519 + j * WEBHOOK_ED25519_SIG_LEN, sig,
+                           WEBHOOK_ED25519_SIG_LEN)
+                == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < n) {
+            continue;
+        }
+
+        if (n == NGX_HTTP_WEBHOOK_ED25519_MAX) {
+            return NGX_DECLINED;
+        }
+
+        if (n != i) {
+            ngx_memcpy(ctx->ed25519 + n * WEBHOOK_ED25519_SIG_LEN, sig,
+                       WEBHOOK_ED25519_SIG_LEN);
+        }
+
+        n++;
+    }
+
+    ctx->ned25519 = n;
+
+    return NGX_OK;
+}
+
+
+/*
  * Every Ed25519 candidate against every public key: *index is the
  * 0-based index of the key that verified one, or stays -1.  Keys and
  * signatures are public, so there is no timing to hide here.
@@ -126,6 +189,10 @@ ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
 
     for (i = 0; i < wlcf->public_keys->nelts; i++) {
         for (j = 0; j < ctx->ned25519; j++) {
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "webhook: Ed25519 verify, key %ui, candidate %ui",
+                           i + 1, j + 1);
 
             rc = webhook_ed25519_verify(pk[i].key,
                                         ctx->ed25519

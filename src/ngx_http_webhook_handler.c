@@ -5,7 +5,9 @@
  * Cheapest first, and everything that needs no body before the body:
  *   1. judged already (before an internal redirect)?  let it go on;
  *   2. the IP allowlist;
- *   3. the rate limits (counted here, before the body);
+ *   3. the rate limits (counted here, before the body; a sync=on limit
+ *      without a fresh view of a key waits for one: NGX_DONE, and the
+ *      steps from 2 run again when it came or did not in time);
  *   4. signature header, candidates, timestamp (or, for a plaintext
  *      token, the whole decision);
  *   5. read the body (possibly over several event loop turns);
@@ -80,7 +82,8 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
          */
         return NGX_DECLINED;
 
-    } else if (ctx->waiting_body || ctx->waiting_redis) {
+    } else if (ctx->waiting_body || ctx->waiting_redis || ctx->waiting_limit)
+    {
         return NGX_DONE;
     }
 
@@ -96,6 +99,13 @@ ngx_http_webhook_handler(ngx_http_request_t *r)
         ctx->pre_checked = 1;
 
         rc = ngx_http_webhook_before_body(r, wlcf, ctx);
+
+        if (rc == NGX_DONE) {
+            /* waiting for fresh views of synced limit keys: these checks
+               run again when they came (or did not in time) */
+            ctx->pre_checked = 0;
+            return NGX_DONE;
+        }
 
         if (rc != NGX_OK) {
             return rc;
@@ -225,6 +235,10 @@ ngx_http_webhook_before_body(ngx_http_request_t *r,
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_AGAIN) {
+            return NGX_DONE;
         }
 
         if (rc == NGX_BUSY || rc == NGX_DECLINED) {

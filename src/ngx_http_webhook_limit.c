@@ -53,18 +53,38 @@ typedef struct {
      * head of the queue: a sync walks from the head to the first clean
      * one.
      */
-    uint32_t                    dirty;
+    uint32_t                    dirty:1;
+
+    /* when the exchange that gave the cluster's counts was sent:
+       ngx_current_msec modulo 2^31 (a view older than two periods is
+       recognised by cwindow) */
+    uint32_t                    synced:31;
 } ngx_http_webhook_limit_entry_t;
+
+
+#define NGX_HTTP_WEBHOOK_MSEC31(ms)  ((uint32_t) ((ms) & 0x7fffffff))
 
 
 typedef struct {
     ngx_str_t                        key;
     uint32_t                         hash;
+    ngx_uint_t                       mode;      /* ..._REDIS_UP, on_error */
     ngx_http_webhook_limit_entry_t  *entry;
     webhook_window_verdict_t         verdict;
+
+    /* a sync=on key without a fresh view: its own counts, to send */
+    int64_t                          window;
+    uint64_t                         current;
+    uint64_t                         previous;
+    unsigned                         cluster:1;
+    unsigned                         stale:1;
 } ngx_http_webhook_limit_state_t;
 
 
+static ngx_uint_t ngx_http_webhook_limit_newer(
+    ngx_http_webhook_limit_entry_t *le, ngx_http_webhook_limit_sync_t *item);
+static ngx_uint_t ngx_http_webhook_limit_fresh(
+    ngx_http_webhook_limit_entry_t *le, ngx_msec_t interval);
 static void ngx_http_webhook_limit_estimate(
     ngx_http_webhook_limit_entry_t *le, ngx_uint_t cluster,
     uint64_t *previous, uint64_t *current);
@@ -74,7 +94,7 @@ static ngx_int_t ngx_http_webhook_add_header(ngx_http_request_t *r,
 
 /*
  * webhook_limit_zone zone=NAME:SIZE key=VALUE rate=Nr/s|Nr/m|Nr/h
- *                    [sync=on|off];
+ *                    [sync=on|off|async];
  */
 
 char *
@@ -126,12 +146,17 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (ngx_strcmp(value[i].data, "sync=off") == 0) {
-            sync = 0;
+            sync = NGX_HTTP_WEBHOOK_SYNC_OFF;
             continue;
         }
 
         if (ngx_strcmp(value[i].data, "sync=on") == 0) {
-            sync = 1;
+            sync = NGX_HTTP_WEBHOOK_SYNC_ON;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "sync=async") == 0) {
+            sync = NGX_HTTP_WEBHOOK_SYNC_ASYNC;
             continue;
         }
 
@@ -172,8 +197,10 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (sync) {
-        zone->sync = 1;
-        ngx_http_webhook_redis_used(cf, "webhook_limit_zone ... sync=on");
+        zone->sync = sync;
+        ngx_http_webhook_redis_used(cf, sync == NGX_HTTP_WEBHOOK_SYNC_ON
+                                        ? "webhook_limit_zone ... sync=on"
+                                        : "webhook_limit_zone ... sync=async");
     }
 
     switch (p[-1]) {
@@ -290,7 +317,9 @@ ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  * NGX_OK: admitted (and counted).  NGX_BUSY: refused by a limit.
  * NGX_DECLINED: admitted, but a dry_run limit would have refused it.
  * NGX_ABORT: a sync=on limit cannot be checked (on_error=closed and
- * Redis unavailable); nothing was counted.
+ * Redis unavailable); nothing was counted.  NGX_AGAIN: the request waits
+ * for fresh views of its synced keys (ctx->waiting_limit); nothing was
+ * counted, and the check runs again when they came or did not in time.
  */
 
 ngx_int_t
@@ -299,11 +328,14 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
 {
     int64_t                          now_ms, period;
     uint64_t                         previous, current;
+    ngx_int_t                        rc;
     ngx_uint_t                       i, n, refused, would, best, mode,
-                                     cluster;
+                                     stale;
+    ngx_msec_t                       fresh;
     ngx_http_webhook_zone_t         *zone;
     ngx_http_webhook_limit_t        *limits;
     ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_sync_t   *items;
     ngx_http_webhook_limit_entry_t  *le;
     ngx_http_webhook_limit_state_t  *st;
     ngx_http_webhook_main_conf_t    *wmcf;
@@ -313,30 +345,44 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
 
     wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
 
-    /* one look at Redis's state for the whole request */
-
-    mode = wmcf->redis ? ngx_http_webhook_redis_mode(wmcf->redis)
-                       : NGX_HTTP_WEBHOOK_REDIS_LOCAL;
-
-    if (mode == NGX_HTTP_WEBHOOK_REDIS_CLOSED) {
-        for (i = 0; i < n; i++) {
-            if (limits[i].zone->sync && !limits[i].dry_run) {
-                return NGX_ABORT;
-            }
-        }
-    }
-
     st = ngx_pcalloc(r->pool, n * sizeof(ngx_http_webhook_limit_state_t));
     if (st == NULL) {
         return NGX_ERROR;
+    }
+
+    /*
+     * One look at Redis's state for the whole request, then per limit:
+     * a sync=on limit whose wait for a fresh view failed is decided as
+     * on_error= says, as if Redis were down.
+     */
+
+    mode = wmcf->redis ? ngx_http_webhook_redis_mode(wmcf->redis)
+                       : NGX_HTTP_WEBHOOK_REDIS_LOCAL;
+    fresh = wmcf->redis ? wmcf->redis->sync_interval : 0;
+
+    for (i = 0; i < n; i++) {
+        st[i].mode = mode;
+
+        if (mode == NGX_HTTP_WEBHOOK_REDIS_UP
+            && limits[i].zone->sync == NGX_HTTP_WEBHOOK_SYNC_ON
+            && ctx->limit_view == NGX_HTTP_WEBHOOK_VIEW_FAILED)
+        {
+            st[i].mode = wmcf->redis->on_error;
+        }
+
+        if (limits[i].zone->sync && !limits[i].dry_run
+            && st[i].mode == NGX_HTTP_WEBHOOK_REDIS_CLOSED)
+        {
+            return NGX_ABORT;
+        }
     }
 
     /* keys first, outside the locks: they may run variable handlers */
 
     for (i = 0; i < n; i++) {
 
-        if (limits[i].zone->sync && mode != NGX_HTTP_WEBHOOK_REDIS_UP
-            && mode != NGX_HTTP_WEBHOOK_REDIS_LOCAL)
+        if (limits[i].zone->sync && st[i].mode != NGX_HTTP_WEBHOOK_REDIS_UP
+            && st[i].mode != NGX_HTTP_WEBHOOK_REDIS_LOCAL)
         {
             /* open (or a dry_run limit, closed): not applied meanwhile */
             continue;
@@ -362,6 +408,7 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     now_ms = ngx_http_webhook_now_ms();
     refused = 0;
     would = 0;
+    stale = 0;
 
     for (i = 0; i < n; i++) {
         ngx_shmtx_lock(&limits[i].zone->shpool->mutex);
@@ -395,16 +442,35 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
         /* both windows are empty two periods after the current one */
         e->expire_ms = (le->own.window + 2) * period;
 
-        cluster = 0;
+        st[i].cluster = 0;
 
         if (zone->sync) {
             /* the lookup made it the queue's head: so it must be dirty */
             le->dirty = 1;
 
-            cluster = (mode == NGX_HTTP_WEBHOOK_REDIS_UP);
+            st[i].cluster = (st[i].mode == NGX_HTTP_WEBHOOK_REDIS_UP);
+
+            /* sync=on: decide only with a fresh view, or after waiting
+               for one exchange of the key */
+
+            if (st[i].cluster && zone->sync == NGX_HTTP_WEBHOOK_SYNC_ON
+                && ctx->limit_view == NGX_HTTP_WEBHOOK_VIEW_NONE
+                && !ngx_http_webhook_limit_fresh(le, fresh))
+            {
+                st[i].window = le->own.window;
+                st[i].current = le->own.current;
+                st[i].previous = le->own.previous;
+                st[i].stale = 1;
+                stale++;
+            }
         }
 
-        ngx_http_webhook_limit_estimate(le, cluster, &previous, &current);
+        if (stale) {
+            continue;
+        }
+
+        ngx_http_webhook_limit_estimate(le, st[i].cluster, &previous,
+                                        &current);
 
         webhook_window_check(previous, current,
                              webhook_window_elapsed(&le->own, now_ms,
@@ -421,7 +487,7 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
         }
     }
 
-    if (!refused) {
+    if (!refused && !stale) {
         for (i = 0; i < n; i++) {
             if (st[i].entry && st[i].verdict.admit) {
                 st[i].entry->own.current++;
@@ -431,6 +497,38 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
 
     for (i = n; i > 0; i--) {
         ngx_shmtx_unlock(&limits[i - 1].zone->shpool->mutex);
+    }
+
+    if (stale) {
+        items = ngx_pcalloc(r->pool,
+                            stale * sizeof(ngx_http_webhook_limit_sync_t));
+        if (items == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0, stale = 0; i < n; i++) {
+            if (st[i].stale) {
+                items[stale].zone = limits[i].zone;
+                items[stale].key = st[i].key;
+                items[stale].hash = st[i].hash;
+                items[stale].window = st[i].window;
+                items[stale].current = st[i].current;
+                items[stale].previous = st[i].previous;
+                stale++;
+            }
+        }
+
+        rc = ngx_http_webhook_limit_wait(r, ctx, items, stale);
+
+        if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+            return rc;
+        }
+
+        /* could not ask (this worker is not connected): on_error decides */
+
+        ctx->limit_view = NGX_HTTP_WEBHOOK_VIEW_FAILED;
+
+        return ngx_http_webhook_limit_check(r, wlcf, ctx);
     }
 
     /* the headers report the tightest limit: the least remaining */
@@ -463,6 +561,25 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     }
 
     return would ? NGX_DECLINED : NGX_OK;
+}
+
+
+/*
+ * A view of the cluster is fresh while its exchange was sent at most
+ * sync_interval ago, for the key's current window or the one before.
+ */
+
+static ngx_uint_t
+ngx_http_webhook_limit_fresh(ngx_http_webhook_limit_entry_t *le,
+    ngx_msec_t interval)
+{
+    if (le->cwindow != (uint32_t) le->own.window
+        && le->cwindow != (uint32_t) (le->own.window - 1))
+    {
+        return 0;
+    }
+
+    return NGX_HTTP_WEBHOOK_MSEC31(ngx_current_msec - le->synced) <= interval;
 }
 
 
@@ -568,6 +685,7 @@ ngx_http_webhook_limit_collect(ngx_http_webhook_zone_t *zone,
         item->window = le->own.window;
         item->current = le->own.current;
         item->previous = le->own.previous;
+        item->sent = ngx_current_msec;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -600,8 +718,10 @@ ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
         /* still of use: the window synced is the key's or the one before */
 
         if (le->own.window >= item->window
-            && le->own.window - item->window <= 1)
+            && le->own.window - item->window <= 1
+            && !ngx_http_webhook_limit_newer(le, item))
         {
+            le->synced = NGX_HTTP_WEBHOOK_MSEC31(item->sent);
             le->cwindow = (uint32_t) item->window;
             le->ccurrent = (uint32_t) ngx_min(current, 0xffffffff);
             le->cprevious = (uint32_t) ngx_min(previous, 0xffffffff);
@@ -611,6 +731,37 @@ ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * Exchanges of one key may answer out of order (the syncing worker's
+ * round, and another worker's exchange for a waiting request): a view
+ * from an exchange sent later than this one's is kept.
+ */
+
+static ngx_uint_t
+ngx_http_webhook_limit_newer(ngx_http_webhook_limit_entry_t *le,
+    ngx_http_webhook_limit_sync_t *item)
+{
+    uint32_t  age;
+
+    if (le->cwindow != (uint32_t) le->own.window
+        && le->cwindow != (uint32_t) (le->own.window - 1))
+    {
+        /* no view of use */
+        return 0;
+    }
+
+    if ((int64_t) le->cwindow > (int64_t) (uint32_t) item->window) {
+        return 1;
+    }
+
+    /* the view's exchange was sent after this one: less than 2^30 ms */
+    age = NGX_HTTP_WEBHOOK_MSEC31(item->sent - le->synced);
+
+    return le->cwindow == (uint32_t) item->window && age != 0
+           && age >= 0x40000000;
 }
 
 

@@ -210,6 +210,20 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webhook_enqueue"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_webhook_enqueue,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("webhook_enqueue_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_webhook_enqueue_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("webhook_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_webhook_status,
@@ -315,6 +329,7 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
     conf->digest = NGX_CONF_UNSET_UINT;
     conf->signed_payload = NGX_CONF_UNSET_PTR;
     conf->timestamp = NGX_CONF_UNSET_PTR;
+    conf->enqueue_headers = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -387,6 +402,10 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
 
+    /* webhook_enqueue names one location; the headers it adds inherit */
+    ngx_conf_merge_ptr_value(conf->enqueue_headers, prev->enqueue_headers,
+                             NULL);
+
     if (conf->preset == NULL) {
         return NGX_CONF_OK;
     }
@@ -425,6 +444,11 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (ngx_http_webhook_default_public_url(cf, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->preset->sig_type == NGX_HTTP_WEBHOOK_SIG_TOKEN) {
+        return ngx_http_webhook_token_init(cf, conf) == NGX_OK
+               ? NGX_CONF_OK : NGX_CONF_ERROR;
     }
 
     if (conf->preset->sig_type != NGX_HTTP_WEBHOOK_SIG_HMAC
@@ -606,6 +630,13 @@ ngx_http_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    /* each secret is one more pass over the body for every request */
+
+    if (wlcf->secrets->nelts == NGX_HTTP_WEBHOOK_MAX_KEYS) {
+        return "is given more than " ngx_value(NGX_HTTP_WEBHOOK_MAX_KEYS)
+               " times in one location";
+    }
+
     secret = ngx_array_push(wlcf->secrets);
     if (secret == NULL) {
         return NGX_CONF_ERROR;
@@ -698,7 +729,11 @@ ngx_http_webhook_init_module(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_webhook_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_webhook_redis_init_process(cycle);
+    if (ngx_http_webhook_redis_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_webhook_queue_init_process(cycle);
 }
 
 

@@ -48,6 +48,7 @@ typedef enum {
     NGX_HTTP_WEBHOOK_DUPLICATE_IN_FLIGHT,
     NGX_HTTP_WEBHOOK_BODY_TOO_LARGE,
     NGX_HTTP_WEBHOOK_REDIS_UNAVAILABLE,    /* on_error=closed, Redis down */
+    NGX_HTTP_WEBHOOK_QUEUE_UNAVAILABLE,    /* webhook_enqueue: not stored */
     NGX_HTTP_WEBHOOK_NREASONS
 } ngx_http_webhook_reason_e;
 
@@ -111,6 +112,9 @@ typedef struct {
 #define NGX_HTTP_WEBHOOK_MAX_FAMILIES  2
 #define NGX_HTTP_WEBHOOK_MAX_PARTS     8
 #define NGX_HTTP_WEBHOOK_MAX_SOURCES   3
+
+/* webhook_secret and webhook_public_key lines a location may have */
+#define NGX_HTTP_WEBHOOK_MAX_KEYS      8
 
 
 /* where $webhook_id / $webhook_event come from by default */
@@ -255,25 +259,51 @@ typedef struct {
     int64_t                           period_ms;    /* ... per period */
     ngx_str_t                         rate;         /* as written */
 
-    ngx_uint_t                        sync;         /* sync=on */
+    ngx_uint_t                        sync;         /* sync=, below */
 
     /* replay zones */
     ngx_msec_t                        ttl;          /* 0: 2 x tolerance */
 } ngx_http_webhook_zone_t;
 
 
+/* webhook_limit_zone sync= */
+#define NGX_HTTP_WEBHOOK_SYNC_OFF       0
+#define NGX_HTTP_WEBHOOK_SYNC_ON        1           /* fresh views only */
+#define NGX_HTTP_WEBHOOK_SYNC_ASYNC     2           /* never waits */
+
+/* a request's wait for fresh views of its synced keys (ctx->limit_view) */
+#define NGX_HTTP_WEBHOOK_VIEW_NONE      0           /* not waited */
+#define NGX_HTTP_WEBHOOK_VIEW_ANSWERED  1           /* one exchange done */
+#define NGX_HTTP_WEBHOOK_VIEW_FAILED    2           /* on_error decides */
+
+
+typedef struct ngx_http_webhook_limit_sync_s  ngx_http_webhook_limit_sync_t;
+
 /*
- * One key of a sync=on limit zone as the syncing worker copied it out
- * of shared memory, for one round trip to Redis.
+ * The store's answer to one key's exchange: NGX_OK with the cluster's
+ * counts of the key's two windows; NGX_ERROR without them (no answer,
+ * an error, a reply of the wrong type or size); NGX_ABORT when the
+ * worker exits (free memory, resume nothing).
  */
-typedef struct {
+typedef void (*ngx_http_webhook_counts_pt)(
+    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
+    uint64_t previous);
+
+/*
+ * One key of a sync=on limit zone as copied out of shared memory, for
+ * one exchange with the cluster store.
+ */
+struct ngx_http_webhook_limit_sync_s {
     ngx_http_webhook_zone_t          *zone;
     ngx_str_t                         key;
     uint32_t                          hash;
     int64_t                           window;       /* own counts' window */
     uint64_t                          current;      /* own counts in it */
     uint64_t                          previous;     /* and the one before */
-} ngx_http_webhook_limit_sync_t;
+    ngx_msec_t                        sent;         /* ngx_current_msec */
+    ngx_http_webhook_counts_pt        handler;
+    void                             *data;
+};
 
 
 /* webhook_redis on_error=, and what the limiter does meanwhile */
@@ -314,6 +344,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                        configured;
     ngx_uint_t                        connected;    /* workers, now */
+    ngx_uint_t                        workers;      /* worker_processes */
     ngx_uint_t                        syncs;
     ngx_uint_t                        failures;
     ngx_pid_t                         leader;
@@ -346,6 +377,26 @@ typedef struct {
 } ngx_http_webhook_limit_t;
 
 
+/* webhook_enqueue: where a location's deliveries go */
+typedef struct {
+    ngx_http_complex_value_t          stream;
+    ngx_uint_t                        maxlen;       /* 0: untrimmed */
+    ngx_uint_t                        wait_replicas;
+} ngx_http_webhook_enqueue_conf_t;
+
+
+/* one delivery on its way into a stream */
+typedef struct {
+    ngx_http_webhook_enqueue_conf_t  *conf;
+    ngx_str_t                         stream;
+    void                             *stats;        /* its queue slot */
+    ngx_str_t                         id;           /* the stream id */
+    ngx_str_t                         error;        /* Redis's, if any */
+    ngx_int_t                         replicas;     /* WAIT's answer */
+    unsigned                          stored:1;     /* XADD answered */
+} ngx_http_webhook_enqueue_t;
+
+
 /* status counters of one location, in the status shared memory zone */
 typedef struct ngx_http_webhook_stats_s  ngx_http_webhook_stats_t;
 
@@ -358,6 +409,7 @@ typedef struct {
     void                             *status_sh;
 
     ngx_http_webhook_redis_conf_t    *redis;        /* NULL: no Redis */
+    ngx_shm_zone_t                   *queue_zone;   /* webhook_enqueue */
 
     /* the first "redis=on" / "sync=on", for the error without Redis */
     u_char                           *redis_user_file;
@@ -386,6 +438,8 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_array_t                      *secrets;      /* of ..._secret_t */
     ngx_array_t                      *keys;         /* of webhook_hmac_t * */
     ngx_array_t                      *public_keys;  /* of ..._public_key_t */
+    u_char                           *token_digests; /* SHA-256 of each
+                                                        secret (gitlab) */
     time_t                            tolerance;
     ngx_uint_t                        mode;
     ngx_http_complex_value_t         *id;
@@ -407,6 +461,10 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_http_webhook_zone_t          *replay;
     ngx_msec_t                        replay_ttl;   /* resolved at merge */
     ngx_uint_t                        replay_redis; /* redis=on */
+
+    ngx_http_webhook_enqueue_conf_t  *enqueue;      /* webhook_enqueue */
+    ngx_array_t                      *enqueue_headers; /* of ngx_str_t:
+                                                       "h:name", lowercase */
 
     ngx_flag_t                        status;       /* webhook_status */
     ngx_http_webhook_stats_t         *stats;        /* NULL: not counted */
@@ -482,6 +540,8 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          body_read:1;
     unsigned                          waiting_body:1;
     unsigned                          waiting_redis:1;
+    unsigned                          waiting_limit:1;
+    unsigned                          limit_view:2; /* ..._VIEW_* */
     unsigned                          claimed:1;    /* Redis answered (or
                                                        did not in time) */
     unsigned                          redis_held:1; /* ours in Redis */
@@ -543,6 +603,7 @@ ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
 /* ngx_http_webhook_ed25519.c */
 char *ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_webhook_ed25519_distinct(ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     ngx_int_t *index);
@@ -560,6 +621,8 @@ int ngx_http_webhook_pattern_match(ngx_http_request_t *r,
 
 /* ngx_http_webhook_token.c, _twilio.c, _mailgun.c */
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_token_scheme;
+ngx_int_t ngx_http_webhook_token_init(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *wlcf);
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_twilio_scheme;
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_mailgun_scheme;
 
@@ -626,6 +689,11 @@ void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
     uint64_t current, uint64_t previous);
 void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 
+/* ngx_http_webhook_limit_sync.c */
+ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
+    ngx_uint_t n);
+
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -654,10 +722,44 @@ ngx_int_t ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 ngx_int_t ngx_http_webhook_redis_wait(ngx_http_request_t *r,
     ngx_uint_t script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done);
+ngx_int_t ngx_http_webhook_redis_request(ngx_http_request_t *r, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_webhook_redis_done_pt done, ngx_http_event_handler_pt resume);
+ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
+    const size_t *argvlen, ngx_http_webhook_redis_reply_pt handler,
+    void *data);
+ngx_int_t ngx_http_webhook_redis_sync_counts(
+    ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_flush(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
+
+/* ngx_http_webhook_enqueue.c */
+char *ngx_http_webhook_enqueue(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webhook_enqueue_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_webhook_enqueue_t *ngx_http_webhook_enqueue_get(
+    ngx_http_request_t *r);
+void ngx_http_webhook_enqueue_answer(ngx_http_request_t *r);
+
+/* ngx_http_webhook_redis_stream.c */
+ngx_int_t ngx_http_webhook_stream_add(ngx_http_request_t *r,
+    ngx_http_webhook_enqueue_t *eq, ngx_str_t *fields, ngx_uint_t nfields);
+ngx_int_t ngx_http_webhook_stream_poll(ngx_str_t *streams, ngx_uint_t n);
+
+/* ngx_http_webhook_queue.c */
+ngx_int_t ngx_http_webhook_queue_add_zone(ngx_conf_t *cf);
+void *ngx_http_webhook_queue_stream(ngx_str_t *stream);
+void ngx_http_webhook_queue_count(void *stats, ngx_uint_t enqueued);
+void ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
+    redisReply *groups);
+void ngx_http_webhook_queue_poll_done(void);
+ngx_int_t ngx_http_webhook_queue_init_process(ngx_cycle_t *cycle);
+json_t *ngx_http_webhook_queue_json(void);
+ngx_int_t ngx_http_webhook_queue_prometheus(ngx_pool_t *pool,
+    ngx_str_t *out);
 
 /* ngx_http_webhook_redis_adapter.c */
 ngx_int_t ngx_http_webhook_redis_attach(redisAsyncContext *ac,
@@ -671,9 +773,12 @@ ngx_int_t ngx_http_webhook_stats_register(ngx_conf_t *cf,
 ngx_int_t ngx_http_webhook_status_init(ngx_conf_t *cf);
 void ngx_http_webhook_stats_count(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
+void ngx_http_webhook_stats_refused(ngx_http_webhook_ctx_t *ctx);
 
 /* ngx_http_webhook_reject.c */
 ngx_int_t ngx_http_webhook_reject(ngx_http_request_t *r,
+    ngx_http_webhook_reason_e reason);
+ngx_int_t ngx_http_webhook_reject_content(ngx_http_request_t *r,
     ngx_http_webhook_reason_e reason);
 void ngx_http_webhook_log_verdict(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);

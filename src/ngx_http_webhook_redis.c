@@ -36,6 +36,7 @@
 #include <ngx_http.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "ngx_http_webhook_module.h"
 
@@ -66,6 +67,9 @@ struct ngx_http_webhook_redis_sh_s {
                                                        until Redis answers */
     ngx_atomic_t                      syncs;
     ngx_atomic_t                      failures;
+
+    /* drawn when the zone is made (the master starts), kept on reload */
+    u_char                            node_id[8];
 
     /* under the zone's mutex */
     ngx_pid_t                         leader;       /* the sync lease */
@@ -100,6 +104,7 @@ typedef struct {
     ngx_pool_cleanup_t               *cleanup;
     ngx_event_t                       event;        /* timeout, resume */
     ngx_http_webhook_redis_done_pt    done;
+    ngx_http_event_handler_pt         resume;       /* NULL: run phases */
     unsigned                          answered:1;   /* hiredis let go */
 } ngx_http_webhook_redis_waiter_t;
 
@@ -170,16 +175,24 @@ static void ngx_http_webhook_redis_waiter_reply(redisReply *reply,
     void *data);
 static void ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev);
 static void ngx_http_webhook_redis_waiter_cleanup(void *data);
+static ngx_http_webhook_redis_waiter_t *ngx_http_webhook_redis_waiter(
+    ngx_http_request_t *r);
+static void ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
+    ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
+    ngx_http_event_handler_pt resume);
 static void ngx_http_webhook_redis_sync_handler(ngx_event_t *ev);
 static ngx_uint_t ngx_http_webhook_redis_lease(ngx_uint_t release);
 static void ngx_http_webhook_redis_sync_round(void);
 static ngx_int_t ngx_http_webhook_redis_sync_key(
     ngx_http_webhook_redis_round_t *round,
     ngx_http_webhook_limit_sync_t *item);
-static void ngx_http_webhook_redis_sync_reply(redisReply *reply, void *data);
-static u_char *ngx_http_webhook_redis_key(ngx_pool_t *pool,
-    ngx_str_t *prefix, ngx_str_t *zone, ngx_str_t *key, int64_t window,
-    ngx_str_t *out);
+static void ngx_http_webhook_redis_counts_reply(redisReply *reply,
+    void *data);
+static void ngx_http_webhook_redis_round_reply(
+    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
+    uint64_t previous);
+static u_char *ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix,
+    ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out);
 static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
 
 
@@ -196,14 +209,23 @@ static ngx_str_t  ngx_http_webhook_redis_zone_name =
  * KEYS: this window's hash, the previous window's; ARGV: this node's
  * field, its counts for both windows, the expiry in ms.  A field only
  * grows, so a write repeated or delayed does no harm.  Returns the sums
- * of both hashes over every node.
+ * of both hashes over every node, of the fields that are non-negative
+ * integers (up to 15 digits): whatever else is found there is ignored.
  */
 
 static const char  ngx_http_webhook_script_sync[] =
+    "local function int(v)\n"
+    "  if type(v) == 'string' and #v <= 15 and string.match(v, '^[0-9]+$')"
+    " then\n"
+    "    return tonumber(v)\n"
+    "  end\n"
+    "  return nil\n"
+    "end\n"
     "local function put(key, n)\n"
-    "  if tonumber(n) > 0 then\n"
-    "    local old = tonumber(redis.call('HGET', key, ARGV[1]) or 0) or 0\n"
-    "    if tonumber(n) > old then\n"
+    "  n = int(n)\n"
+    "  if n and n > 0 then\n"
+    "    local old = int(redis.call('HGET', key, ARGV[1]))\n"
+    "    if not old or n > old then\n"
     "      redis.call('HSET', key, ARGV[1], n)\n"
     "    end\n"
     "    redis.call('PEXPIRE', key, ARGV[4])\n"
@@ -212,7 +234,7 @@ static const char  ngx_http_webhook_script_sync[] =
     "local function sum(key)\n"
     "  local s = 0\n"
     "  for _, v in ipairs(redis.call('HVALS', key)) do\n"
-    "    s = s + (tonumber(v) or 0)\n"
+    "    s = s + (int(v) or 0)\n"
     "  end\n"
     "  return s\n"
     "end\n"
@@ -275,6 +297,15 @@ static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
       (u_char *) ngx_http_webhook_script_claim },
     { sizeof(ngx_http_webhook_script_settle) - 1,
       (u_char *) ngx_http_webhook_script_settle },
+};
+
+
+/* the type of each script's answer; anything else is a failure (0: any) */
+
+static int  ngx_http_webhook_script_types[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
+    REDIS_REPLY_ARRAY,                      /* sync: two sums */
+    REDIS_REPLY_STRING,                     /* claim: "new", ... */
+    REDIS_REPLY_INTEGER,                    /* settle: records settled */
 };
 
 
@@ -654,6 +685,12 @@ ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
+    if (RAND_bytes(rcf->sh->node_id, sizeof(rcf->sh->node_id)) != 1) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "webhook: RAND_bytes() failed for the node id");
+        return NGX_ERROR;
+    }
+
     shpool->data = rcf->sh;
 
     return NGX_OK;
@@ -698,19 +735,23 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
     rw.log = cycle->log;
 
     /*
-     * "<hostname>:<master pid>": several nginx on one host are several
-     * nodes, and the workers of one nginx (and of its reloads) are one.
+     * "<hostname>:<master pid>:<random id>": several nginx on one host
+     * are several nodes, and the workers of one nginx (and of its
+     * reloads) are one.  The random id, drawn when the master made the
+     * zone, tells apart containers that share a hostname and a pid.
      */
 
     master = (ngx_process == NGX_PROCESS_WORKER) ? ngx_parent : ngx_pid;
 
     rw.node.data = ngx_pnalloc(cycle->pool,
-                               cycle->hostname.len + 1 + NGX_INT64_LEN);
+                               cycle->hostname.len + 2 + NGX_INT64_LEN
+                               + 2 * sizeof(rcf->sh->node_id));
     if (rw.node.data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(rw.node.data, "%V:%P", &cycle->hostname, master);
+    p = ngx_sprintf(rw.node.data, "%V:%P:", &cycle->hostname, master);
+    p = ngx_hex_dump(p, rcf->sh->node_id, sizeof(rcf->sh->node_id));
     rw.node.len = p - rw.node.data;
 
     if (ngx_http_webhook_redis_hash_scripts(cycle->log) != NGX_OK) {
@@ -879,9 +920,9 @@ ngx_http_webhook_redis_connect(void)
 /*
  * Connected (or not).  On failure hiredis frees the context right after
  * this returns; on success the handshake goes out at once, pipelined:
- * AUTH, SELECT, SCRIPT LOAD of each script, PING.  The connection counts once PING is answered, so a
- * Redis that accepts but does not answer (DEBUG SLEEP, CLIENT PAUSE) is
- * not taken for a working one.
+ * AUTH, SELECT, SCRIPT LOAD of each script, PING.  The connection counts
+ * once PING is answered, so a Redis that accepts but does not answer
+ * (DEBUG SLEEP, CLIENT PAUSE) is not taken for a working one.
  */
 
 static void
@@ -1345,8 +1386,9 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
         rw.answered++;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting) {
-
+    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting
+        && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS)
+    {
         if (!cmd->retried && ac == rw.ac && reply->len >= 8
             && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
         {
@@ -1363,6 +1405,17 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
         }
 
         ngx_http_webhook_redis_error("script", reply->str, reply->len);
+
+    } else if (reply && ngx_http_webhook_script_types[cmd->script]
+               && reply->type != ngx_http_webhook_script_types[cmd->script])
+    {
+        /* Redis is not trusted to answer what the script returns */
+        if (!rw.exiting) {
+            ngx_http_webhook_redis_error("script", "reply of the wrong type",
+                                         0);
+        }
+
+        reply = NULL;
 
     } else if (reply && ac == rw.ac) {
         ngx_http_webhook_redis_back();
@@ -1515,20 +1568,9 @@ ngx_http_webhook_redis_wait(ngx_http_request_t *r, ngx_uint_t script,
     ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done)
 {
-    ngx_pool_cleanup_t               *cln;
     ngx_http_webhook_redis_waiter_t  *w;
 
-    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
-        return NGX_DECLINED;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_DECLINED;
-    }
-
-    w = ngx_calloc(sizeof(ngx_http_webhook_redis_waiter_t),
-                   r->connection->log);
+    w = ngx_http_webhook_redis_waiter(r);
     if (w == NULL) {
         return NGX_DECLINED;
     }
@@ -1541,21 +1583,138 @@ ngx_http_webhook_redis_wait(ngx_http_request_t *r, ngx_uint_t script,
         return NGX_DECLINED;
     }
 
-    w->request = r;
+    ngx_http_webhook_redis_park(w, r, done, NULL);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Send one command (not a script) for r and park r the same way; when
+ * done() has run, resume(r) is called from the event loop instead of the
+ * phases.  The arguments are formatted before this returns: they may
+ * live on the caller's stack or in the request's pool.  An error reply
+ * is passed to done() as it is, and is not counted as a Redis failure.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_request(ngx_http_request_t *r, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_webhook_redis_done_pt done, ngx_http_event_handler_pt resume)
+{
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    w = ngx_http_webhook_redis_waiter(r);
+    if (w == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_webhook_redis_command(argc, argv, argvlen,
+                                       ngx_http_webhook_redis_waiter_reply, w)
+        != NGX_OK)
+    {
+        ngx_free(w);
+        return NGX_DECLINED;
+    }
+
+    ngx_http_webhook_redis_park(w, r, done, resume);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * One command (not a script) with no request behind it: handler(reply,
+ * data) once, later, never from in here; NGX_DECLINED: not connected.
+ * The arguments are formatted before this returns.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_command(int argc, const char **argv,
+    const size_t *argvlen, ngx_http_webhook_redis_reply_pt handler,
+    void *data)
+{
+    ngx_int_t                      rc;
+    ngx_http_webhook_redis_cmd_t  *cmd;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY
+        || rw.exiting)
+    {
+        return NGX_DECLINED;
+    }
+
+    cmd = ngx_alloc(sizeof(ngx_http_webhook_redis_cmd_t), rw.log);
+    if (cmd == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cmd->handler = handler;
+    cmd->data = data;
+    cmd->script = NGX_HTTP_WEBHOOK_NSCRIPTS;     /* never retried */
+    cmd->retried = 1;
+    cmd->argc = argc;
+    cmd->argv = argv;
+    cmd->argvlen = (size_t *) argvlen;
+
+    rc = ngx_http_webhook_redis_send(cmd);
+
+    cmd->argv = NULL;
+    cmd->argvlen = NULL;
+
+    if (rc != NGX_OK) {
+        ngx_free(cmd);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_webhook_redis_waiter_t *
+ngx_http_webhook_redis_waiter(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    w = ngx_calloc(sizeof(ngx_http_webhook_redis_waiter_t),
+                   r->connection->log);
+    if (w == NULL) {
+        return NULL;
+    }
+
     w->cleanup = cln;
+
+    return w;
+}
+
+
+static void
+ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
+    ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
+    ngx_http_event_handler_pt resume)
+{
+    w->request = r;
     w->done = done;
+    w->resume = resume;
 
     w->event.handler = ngx_http_webhook_redis_waiter_handler;
     w->event.data = w;
     w->event.log = r->connection->log;
 
-    cln->handler = ngx_http_webhook_redis_waiter_cleanup;
-    cln->data = w;
+    w->cleanup->handler = ngx_http_webhook_redis_waiter_cleanup;
+    w->cleanup->data = w;
 
     /* not cancelable: a graceful shutdown lets the request finish */
     ngx_add_timer(&w->event, rw.conf->timeout);
-
-    return NGX_AGAIN;
 }
 
 
@@ -1597,10 +1756,12 @@ ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev)
 {
     ngx_connection_t                 *c;
     ngx_http_request_t               *r;
+    ngx_http_event_handler_pt         resume;
     ngx_http_webhook_redis_waiter_t  *w;
 
     w = ev->data;
     r = w->request;
+    resume = w->resume;
 
     if (ev->timedout) {
         ev->timedout = 0;
@@ -1625,9 +1786,14 @@ ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev)
 
     c = r->connection;
 
-    r->write_event_handler = ngx_http_core_run_phases;
+    if (resume) {
+        resume(r);
 
-    ngx_http_core_run_phases(r);
+    } else {
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+    }
+
     ngx_http_run_posted_requests(c);
 }
 
@@ -1807,23 +1973,49 @@ static ngx_int_t
 ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
     ngx_http_webhook_limit_sync_t *item)
 {
-    u_char     *p;
-    ngx_str_t   args[6];
-    u_char      buf[3 * NGX_INT64_LEN];
+    item->handler = ngx_http_webhook_redis_round_reply;
+    item->data = round;
 
-    if (ngx_http_webhook_redis_key(round->pool, &rw.conf->prefix,
-                                   &item->zone->name, &item->key,
-                                   item->window, &args[0]) == NULL
-        || ngx_http_webhook_redis_key(round->pool, &rw.conf->prefix,
-                                      &item->zone->name, &item->key,
-                                      item->window - 1, &args[1]) == NULL)
+    return ngx_http_webhook_redis_sync_counts(item);
+}
+
+
+/*
+ * The store's "sync counts": write this node's absolute counts of a
+ * key's two windows, get the cluster's sums back (item->handler).
+ * NGX_DECLINED: not sent (not connected); the handler is not called.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_sync_counts(ngx_http_webhook_limit_sync_t *item)
+{
+    u_char     *p, *buf;
+    size_t      len;
+    ngx_int_t   rc;
+    ngx_str_t   args[6];
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY
+        || rw.exiting)
     {
-        return NGX_ERROR;
+        return NGX_DECLINED;
     }
 
-    args[2] = rw.node;
+    /* two keys, "<prefix>{<zone>:<hex of the key>}:<window>", and counts */
 
-    p = buf;
+    len = rw.conf->prefix.len + item->zone->name.len + 2 * item->key.len
+          + 4 + NGX_INT64_LEN;
+
+    buf = ngx_alloc(2 * len + 3 * NGX_INT64_LEN, rw.log);
+    if (buf == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_http_webhook_redis_key(buf, &rw.conf->prefix, &item->zone->name,
+                                   &item->key, item->window, &args[0]);
+    p = ngx_http_webhook_redis_key(p, &rw.conf->prefix, &item->zone->name,
+                                   &item->key, item->window - 1, &args[1]);
+
+    args[2] = rw.node;
 
     args[3].data = p;
     p = ngx_sprintf(p, "%uL", item->current);
@@ -1838,28 +2030,25 @@ ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
     p = ngx_sprintf(p, "%L", 2 * item->zone->period_ms + 1000);
     args[5].len = p - args[5].data;
 
-    return ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SYNC, args,
-                                         2, 4,
-                                         ngx_http_webhook_redis_sync_reply,
-                                         item);
+    rc = ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SYNC, args,
+                                       2, 4,
+                                       ngx_http_webhook_redis_counts_reply,
+                                       item);
+    ngx_free(buf);
+
+    return rc;
 }
 
 
 /* "<prefix>{<zone>:<hex of the key>}:<window>": both windows, one slot */
 
 static u_char *
-ngx_http_webhook_redis_key(ngx_pool_t *pool, ngx_str_t *prefix,
-    ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out)
+ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix, ngx_str_t *zone,
+    ngx_str_t *key, int64_t window, ngx_str_t *out)
 {
-    u_char  *p;
+    out->data = p;
 
-    out->data = ngx_pnalloc(pool, prefix->len + zone->len + 2 * key->len
-                                  + 4 + NGX_INT64_LEN);
-    if (out->data == NULL) {
-        return NULL;
-    }
-
-    p = ngx_cpymem(out->data, prefix->data, prefix->len);
+    p = ngx_cpymem(p, prefix->data, prefix->len);
     *p++ = '{';
     p = ngx_cpymem(p, zone->data, zone->len);
     *p++ = ':';
@@ -1868,40 +2057,60 @@ ngx_http_webhook_redis_key(ngx_pool_t *pool, ngx_str_t *prefix,
 
     out->len = p - out->data;
 
-    return out->data;
+    return p;
 }
 
 
+/*
+ * The sync script's answer: two non-negative integers, else a failure
+ * (Redis is not trusted to send what was asked for).
+ */
+
 static void
-ngx_http_webhook_redis_sync_reply(redisReply *reply, void *data)
+ngx_http_webhook_redis_counts_reply(redisReply *reply, void *data)
 {
-    ngx_http_webhook_limit_sync_t   *item = data;
-
-    ngx_http_webhook_redis_round_t  *round;
-
-    round = rw.round;
+    ngx_http_webhook_limit_sync_t  *item = data;
 
     if (rw.exiting) {
-        /* nothing to update: the worker goes */
+        item->handler(item, NGX_ABORT, 0, 0);
+        return;
+    }
 
-    } else if (reply
-               && reply->type == REDIS_REPLY_ARRAY
-               && reply->elements == 2
-               && reply->element[0]->type == REDIS_REPLY_INTEGER
-               && reply->element[1]->type == REDIS_REPLY_INTEGER
-               && reply->element[0]->integer >= 0
-               && reply->element[1]->integer >= 0)
+    if (reply
+        && reply->type == REDIS_REPLY_ARRAY
+        && reply->elements == 2
+        && reply->element[0] && reply->element[1]
+        && reply->element[0]->type == REDIS_REPLY_INTEGER
+        && reply->element[1]->type == REDIS_REPLY_INTEGER
+        && reply->element[0]->integer >= 0
+        && reply->element[1]->integer >= 0)
     {
-        ngx_http_webhook_limit_synced(item,
-                                      (uint64_t) reply->element[0]->integer,
-                                      (uint64_t) reply->element[1]->integer);
+        item->handler(item, NGX_OK, (uint64_t) reply->element[0]->integer,
+                      (uint64_t) reply->element[1]->integer);
+        return;
+    }
+
+    if (reply && reply->type != REDIS_REPLY_ERROR) {
+        ngx_http_webhook_redis_error("sync", "unexpected reply", 0);
+    }
+
+    item->handler(item, NGX_ERROR, 0, 0);
+}
+
+
+/* a key of a round answered */
+
+static void
+ngx_http_webhook_redis_round_reply(ngx_http_webhook_limit_sync_t *item,
+    ngx_int_t rc, uint64_t current, uint64_t previous)
+{
+    ngx_http_webhook_redis_round_t  *round = item->data;
+
+    if (rc == NGX_OK) {
+        ngx_http_webhook_limit_synced(item, current, previous);
         round->ok++;
 
-    } else {
-        if (reply && reply->type != REDIS_REPLY_ERROR) {
-            ngx_http_webhook_redis_error("sync", "unexpected reply", 0);
-        }
-
+    } else if (rc == NGX_ERROR) {
         /* synced with the next round */
         ngx_http_webhook_limit_unsynced(item);
     }
@@ -1936,8 +2145,13 @@ ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_uint_t                      i;
     ngx_http_webhook_redis_sh_t    *sh;
     ngx_http_webhook_redis_conf_t  *rcf;
+    ngx_core_conf_t                *ccf;
 
     ngx_memzero(st, sizeof(ngx_http_webhook_redis_status_t));
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                           ngx_core_module);
+    st->workers = ccf->worker_processes;
 
     rcf = wmcf->redis;
 

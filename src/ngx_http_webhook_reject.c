@@ -47,6 +47,7 @@ static ngx_http_webhook_reason_t  ngx_http_webhook_reasons[] = {
     ngx_http_webhook_reason(duplicate_in_flight, 409),
     ngx_http_webhook_reason(body_too_large, 413),
     ngx_http_webhook_reason(redis_unavailable, 503),
+    ngx_http_webhook_reason(queue_unavailable, 503),
 };
 
 
@@ -91,7 +92,35 @@ ngx_int_t
 ngx_http_webhook_reject(ngx_http_request_t *r,
     ngx_http_webhook_reason_e reason)
 {
-    ngx_int_t                   rc;
+    ngx_int_t  rc;
+
+    rc = ngx_http_webhook_reject_content(r, reason);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    /*
+     * The response is out.  In a phase handler NGX_OK would mean "go on
+     * to the next phase", so finish the request here, as the content
+     * phase would, and tell the phase engine to stop.
+     */
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The refusal itself: the status, for an error_page to take over, or the
+ * JSON body sent; a content handler returns what this returns.
+ */
+
+ngx_int_t
+ngx_http_webhook_reject_content(ngx_http_request_t *r,
+    ngx_http_webhook_reason_e reason)
+{
     ngx_http_complex_value_t    cv;
     ngx_http_webhook_reason_t  *rs;
 
@@ -115,22 +144,8 @@ ngx_http_webhook_reject(ngx_http_request_t *r,
     ngx_memzero(&cv, sizeof(ngx_http_complex_value_t));
     cv.value = rs->body;
 
-    rc = ngx_http_send_response(r, rs->status, &ngx_http_webhook_json_type,
-                                &cv);
-
-    if (rc == NGX_ERROR || rc > NGX_OK) {
-        return rc;
-    }
-
-    /*
-     * The response is out.  In a phase handler NGX_OK would mean "go on
-     * to the next phase", so finish the request here, as the content
-     * phase would, and tell the phase engine to stop.
-     */
-
-    ngx_http_finalize_request(r, rc);
-
-    return NGX_DONE;
+    return ngx_http_send_response(r, rs->status, &ngx_http_webhook_json_type,
+                                  &cv);
 }
 
 

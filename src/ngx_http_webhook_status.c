@@ -375,6 +375,27 @@ ngx_http_webhook_stats_count(ngx_http_request_t *r,
 }
 
 
+/*
+ * A request that passed the checks and was refused later, by the
+ * content handler (webhook_enqueue: queue_unavailable).
+ */
+
+void
+ngx_http_webhook_stats_refused(ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_http_webhook_counters_t  *rec;
+
+    if (ctx->conf->stats == NULL || ctx->conf->stats->record == NULL) {
+        return;
+    }
+
+    rec = ctx->conf->stats->record;
+
+    (void) ngx_atomic_fetch_add(&rec->rejected[ctx->reason], 1);
+    rec->last_failure = ngx_time();
+}
+
+
 static ngx_int_t
 ngx_http_webhook_status_handler(ngx_http_request_t *r)
 {
@@ -383,7 +404,21 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
     ngx_array_t                      *locs, *zones;
     ngx_http_complex_value_t          cv;
     ngx_http_webhook_main_conf_t     *wmcf;
+    ngx_http_webhook_loc_conf_t      *wlcf;
     ngx_http_webhook_redis_status_t   rs;
+
+    /* the allowlist guards the counters too, inherited or set here */
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webhook_module);
+
+    if (wlcf->allow && !ngx_http_webhook_allowed(r, wlcf)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "webhook rejected: ip_not_allowed (403), status "
+                      "location, client %V", &r->connection->addr_text);
+
+        return ngx_http_webhook_reject_content(r,
+                                           NGX_HTTP_WEBHOOK_IP_NOT_ALLOWED);
+    }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -405,6 +440,10 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
         && ngx_strncmp(format.data, "prometheus", 10) == 0)
     {
         rc = ngx_http_webhook_status_prometheus(r, locs, zones, &rs, &body);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_webhook_queue_prometheus(r->pool, &body);
+        }
         ngx_str_set(&type, "text/plain; version=0.0.4");
 
     } else {
@@ -537,7 +576,6 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
     json_t                            *root, *jlocs, *jzones, *loc, *rej,
                                       *would, *z, *redis;
     ngx_uint_t                         i, j;
-    ngx_core_conf_t                   *ccf;
     ngx_http_webhook_snapshot_t       *s;
     ngx_http_webhook_zone_snapshot_t  *zs;
 
@@ -618,21 +656,19 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
         json_object_set_new(jzones, name, z);
     }
 
-    ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
-                                           ngx_core_module);
-
     json_object_set_new(redis, "configured",
                         json_boolean(rs->configured));
     json_object_set_new(redis, "connected_workers",
                         json_integer(rs->connected));
-    json_object_set_new(redis, "workers",
-                        json_integer(ccf->worker_processes));
+    json_object_set_new(redis, "workers", json_integer(rs->workers));
     json_object_set_new(redis, "syncs", json_integer(rs->syncs));
     json_object_set_new(redis, "failures", json_integer(rs->failures));
     json_object_set_new(redis, "last_error",
                         json_stringn((char *) rs->last_error.data,
                                      rs->last_error.len));
     json_object_set_new(redis, "leader_pid", json_integer(rs->leader));
+
+    json_object_set_new(root, "queues", ngx_http_webhook_queue_json());
 
     text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
@@ -779,10 +815,26 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
         }
     }
 
+    /* up: 1 when every worker that should be connected is, as "up" is */
+
     webhook_metric_head("nginx_webhook_redis_up",
-                        "Workers connected to Redis (0 without Redis).",
+                        "1 when every worker is connected to Redis, else 0 "
+                        "(0 without Redis).", "gauge");
+    p = ngx_sprintf(p, "nginx_webhook_redis_up %d\n",
+                    rs->configured && rs->workers
+                    && rs->connected >= rs->workers);
+
+    webhook_metric_head("nginx_webhook_redis_connected_workers",
+                        "Worker processes connected to Redis now.",
                         "gauge");
-    p = ngx_sprintf(p, "nginx_webhook_redis_up %ui\n", rs->connected);
+    p = ngx_sprintf(p, "nginx_webhook_redis_connected_workers %ui\n",
+                    rs->connected);
+
+    webhook_metric_head("nginx_webhook_redis_workers",
+                        "Worker processes that should be connected to "
+                        "Redis (0 without Redis).", "gauge");
+    p = ngx_sprintf(p, "nginx_webhook_redis_workers %ui\n",
+                    rs->configured ? rs->workers : 0);
 
     webhook_metric_head("nginx_webhook_redis_syncs_total",
                         "Rate-limit syncs with Redis.", "counter");

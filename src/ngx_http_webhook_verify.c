@@ -187,6 +187,14 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
         return rc;
     }
 
+    /* bounded Ed25519 work: repeats once, too many different is malformed */
+
+    if (ctx->reason == NGX_HTTP_WEBHOOK_PASS && ctx->ned25519
+        && ngx_http_webhook_ed25519_distinct(ctx) != NGX_OK)
+    {
+        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
+    }
+
     if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
         return NGX_OK;
     }

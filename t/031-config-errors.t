@@ -126,6 +126,67 @@ isnt($rc, 0, 'webhook_timestamp_tolerance abc: nginx -t fails');
 like($out, qr/\[emerg\].*(?:"abc"|webhook_timestamp_tolerance)/,
     'webhook_timestamp_tolerance abc: named');
 
+# bounded work: at most 8 secrets and 8 public keys in a location
+
+my $secrets = join "\n", map { "            webhook_secret file:%%TESTDIR%%/good.secret;" } 1 .. 8;
+
+($rc, $out) = try('secrets8', "webhook_verify github;\n$secrets\n");
+is($rc, 0, '8 webhook_secret lines pass') or diag($out);
+
+($rc, $out) = try('secrets9', "webhook_verify github;\n$secrets\n"
+    . "            webhook_secret file:%%TESTDIR%%/good.secret;\n");
+isnt($rc, 0, '9 webhook_secret lines: nginx -t fails');
+like($out, qr/\[emerg\].*"webhook_secret" directive is given more than 8 times/,
+    '9 webhook_secret lines: named');
+
+my $key = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+($rc, $out) = try('keys9', "webhook_verify discord;\n"
+    . join('', map { "            webhook_public_key $key;\n" } 1 .. 9));
+isnt($rc, 0, '9 webhook_public_key lines: nginx -t fails');
+like($out,
+    qr/\[emerg\].*"webhook_public_key" directive is given more than 8 times/,
+    '9 webhook_public_key lines: named');
+
+# a custom scheme's timestamp must be signed, or the tolerance checks a
+# value anybody may change
+
+my @unsigned = (
+    ['a timestamp outside the default {body}', '',
+     'webhook_timestamp $http_x_ts;'],
+    ['a timestamp that is not in the template',
+     'webhook_signed_payload "$http_x_other.{body}";',
+     'webhook_timestamp $http_x_ts;'],
+    ['one of two timestamp variables not in the template',
+     'webhook_signed_payload "$http_x_ts.{body}";',
+     'webhook_timestamp "$http_x_ts$http_x_ms";'],
+    ['a constant timestamp',
+     'webhook_signed_payload "$http_x_ts.{body}";',
+     'webhook_timestamp 1700000000;'],
+);
+
+for my $u (@unsigned) {
+    my ($name, $payload, $ts) = @$u;
+    ($rc, $out) = try('unsigned', "webhook_verify custom;
+            webhook_secret file:%%TESTDIR%%/good.secret;
+            webhook_signature_header X-Sig;
+            $payload
+            $ts
+");
+    isnt($rc, 0, "custom, $name: nginx -t fails");
+    my $re = '\[emerg\].*"webhook_timestamp [^"]*" of "webhook_verify '
+           . 'custom" in \S+:\d+ is not part of "webhook_signed_payload"';
+    like($out, qr/$re/, "custom, $name: named");
+}
+
+($rc, $out) = try('signed', 'webhook_verify custom;
+            webhook_secret file:%%TESTDIR%%/good.secret;
+            webhook_signature_header X-Sig;
+            webhook_signed_payload "v0:${http_x_ts}:$http_x_ms:{body}";
+            webhook_timestamp "$http_x_ts$http_x_ms";
+');
+is($rc, 0, 'custom, every timestamp variable in the template: passes')
+    or diag($out);
+
 # none of this may crash nginx -t
 
 unlike($all . $t->read_file('try_config.log'),

@@ -427,7 +427,7 @@ for my $e (@errors) {
 my ($rc, $out) = try_location('webhook_verify custom;
         webhook_signature_header X-Sig;
         webhook_signature_pattern "(?:^|,)v1=([0-9a-f]+)";
-        webhook_signed_payload "{body}";
+        webhook_signed_payload "${http_x_ts}.{body}";
         webhook_digest sha512;
         webhook_signature_encoding base64url;
         webhook_timestamp $http_x_ts;');

@@ -312,6 +312,8 @@ for my $line (
     'nginx_webhook_zone_evicted_unexpired_total{zone="ids"} 0',
     'nginx_webhook_zone_entries{zone="rl"} 1',
     'nginx_webhook_redis_up 0',
+    'nginx_webhook_redis_connected_workers 0',
+    'nginx_webhook_redis_workers 0',
 ) {
     ok($lines{$line}, "prometheus: $line");
 }
@@ -337,7 +339,7 @@ for (qw(verified_total rejected_total duplicates_total
 }
 
 for (qw(last_success_timestamp_seconds last_failure_timestamp_seconds
-        zone_entries redis_up))
+        zone_entries redis_up redis_connected_workers redis_workers))
 {
     like($text, qr/^# HELP nginx_webhook_$_ \S/m, "prometheus: HELP $_");
     like($text, qr/^# TYPE nginx_webhook_$_ gauge$/m,

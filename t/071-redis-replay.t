@@ -174,8 +174,9 @@ ok($A->wait_until(sub { redis_get('del-2') =~ /^f:/ }, timeout => 5),
 
 my $host = lc hostname();
 like(redis_get('del-2'),
-     qr/^f:\Q$host\E:${\ $A->nginx_pid }:[0-9a-f]{16}$/,
-     'redis: in-flight value "f:<hostname>:<master pid>:<token>"');
+     qr/^f:\Q$host\E:${\ $A->nginx_pid }:[0-9a-f]{16}:[0-9a-f]{16}$/,
+     'redis: in-flight value "f:<hostname>:<master pid>:<random id>:'
+     . '<token>"');
 
 $B->is_rejected(gh('del-2'), 409, 'duplicate_in_flight',
     'B: while A forwards it');

@@ -125,7 +125,9 @@ sub redis_count {
     my ($t, $tenant) = @_;
     my $n = 0;
     for my $key ($redis->scan('t073:{rl:' . unpack('H*', $tenant) . '}:*')) {
-        $n += $redis->cli('HGET', $key, "$host:" . $t->nginx_pid) || 0;
+        my %h = split /\n/, $redis->cli('HGETALL', $key);
+        my $pid = $t->nginx_pid;
+        $n += $h{$_} for grep { /^\Q$host\E:$pid:[0-9a-f]{16}$/ } keys %h;
     }
     return $n;
 }

@@ -189,6 +189,10 @@ my ($text) = $t->status_prometheus;
 like($text, qr/^nginx_webhook_rejected_total\{location="\/github",preset="github",reason="redis_unavailable"\} 1$/m,
     'closed: prometheus: rejected redis_unavailable');
 like($text, qr/^nginx_webhook_redis_up 0$/m, 'closed: prometheus: redis_up 0');
+like($text, qr/^nginx_webhook_redis_connected_workers 0$/m,
+    'closed: prometheus: redis_connected_workers 0');
+like($text, qr/^nginx_webhook_redis_workers 1$/m,
+    'closed: prometheus: redis_workers 1');
 
 # open
 
@@ -232,6 +236,10 @@ for my $mode (qw(closed open)) {
 }
 
 $t = $t{closed};
+
+($text) = $t->status_prometheus;
+like($text, qr/^nginx_webhook_redis_up 1$/m,
+    'closed, Redis back: prometheus: redis_up 1, every worker connected');
 
 is(statuses($t, '/synced', 'c2', 3), '200 200 429',
     'closed, Redis back: the sync=on limit');

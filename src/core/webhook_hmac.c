@@ -306,31 +306,48 @@ webhook_hmac_match_mac(webhook_hmac_t **keys, size_t nkeys,
 
 
 int
-webhook_token_equal(const unsigned char *a, size_t alen,
-    const unsigned char *b, size_t blen)
+webhook_token_digest(const unsigned char *s, size_t len,
+    unsigned char *digest)
 {
-    size_t         i, n, diff;
-    unsigned char  acc;
+    unsigned int  n;
 
-    /*
-     * Walk max(alen, blen) bytes of both, each one read modulo its own
-     * length, so the loop and the memory it touches depend only on the
-     * lengths; unequal lengths fail through diff, not through a branch.
-     */
-
-    if (alen == 0 || blen == 0) {
-        return alen == blen;
+    if (!EVP_Digest(s, len, digest, &n, EVP_sha256(), NULL)
+        || n != WEBHOOK_TOKEN_DIGEST_LEN)
+    {
+        return WEBHOOK_ERROR;
     }
 
-    n = alen > blen ? alen : blen;
-    diff = alen ^ blen;
-    acc = 0;
+    return WEBHOOK_OK;
+}
+
+
+int
+webhook_token_match(const unsigned char *token, size_t len,
+    const unsigned char *digests, size_t n)
+{
+    int            found;
+    size_t         i;
+    unsigned char  md[WEBHOOK_TOKEN_DIGEST_LEN];
+
+    if (webhook_token_digest(token, len, md) != WEBHOOK_OK) {
+        return WEBHOOK_ERROR;
+    }
+
+    found = -1;
 
     for (i = 0; i < n; i++) {
-        acc |= (unsigned char) (a[i % alen] ^ b[i % blen]);
+        if (CRYPTO_memcmp(md, digests + i * WEBHOOK_TOKEN_DIGEST_LEN,
+                          WEBHOOK_TOKEN_DIGEST_LEN)
+            == 0
+            && found < 0)
+        {
+            found = (int) i;
+        }
     }
 
-    return (diff | acc) == 0;
+    OPENSSL_cleanse(md, sizeof(md));
+
+    return found;
 }
 
 

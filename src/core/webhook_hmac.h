@@ -97,10 +97,22 @@ int webhook_hash_update(webhook_hash_t *h, const void *data, size_t len);
 int webhook_hash_finish(webhook_hash_t *h, unsigned char *md);
 void webhook_hash_free(webhook_hash_t *h);
 
-/* Constant-time equality of two byte strings of possibly different length
- * (GitLab's plaintext token): the time depends only on the lengths. */
-int webhook_token_equal(const unsigned char *a, size_t alen,
-    const unsigned char *b, size_t blen);
+/*
+ * GitLab's plaintext token.  A secret is kept as the SHA-256 of its bytes
+ * (webhook_token_digest(), at configuration time, WEBHOOK_OK or
+ * WEBHOOK_ERROR).  webhook_token_match() digests the token once and
+ * compares it with each of the n digests (32 bytes each, back to back)
+ * with CRYPTO_memcmp, every one, no early exit: the time depends on the
+ * token's length, which the client chose, and on n, never on a secret's
+ * length or bytes.  Returns the 0-based index of the first secret the
+ * token equals, -1 if none, WEBHOOK_ERROR (-3) on a library failure.
+ */
+#define WEBHOOK_TOKEN_DIGEST_LEN  32
+
+int webhook_token_digest(const unsigned char *s, size_t len,
+    unsigned char *digest);
+int webhook_token_match(const unsigned char *token, size_t len,
+    const unsigned char *digests, size_t n);
 
 
 #endif /* _WEBHOOK_HMAC_H_INCLUDED_ */

@@ -64,6 +64,8 @@ static void test_rfc_vectors(void);
 static void test_reuse(void);
 static void test_match(void);
 static void test_equal(void);
+static int token_eq(const unsigned char *token, size_t len,
+    const unsigned char *secret, size_t slen);
 static void test_provider(const char *dir, const provider_vector_t *v);
 
 
@@ -673,10 +675,26 @@ done:
 }
 
 
+/* a token against a secret, the secret digested first as token.c does */
+
+static int
+token_eq(const unsigned char *token, size_t len, const unsigned char *secret,
+    size_t slen)
+{
+    unsigned char  digest[WEBHOOK_TOKEN_DIGEST_LEN];
+
+    if (webhook_token_digest(secret, slen, digest) != WEBHOOK_OK) {
+        return WEBHOOK_ERROR;
+    }
+
+    return webhook_token_match(token, len, digest, 1) == 0;
+}
+
+
 static void
 test_equal(void)
 {
-    unsigned char  a[64], b[64];
+    unsigned char  a[64], b[64], digest[WEBHOOK_TOKEN_DIGEST_LEN];
 
     memset(a, 0x41, sizeof(a));
     memcpy(b, a, sizeof(a));
@@ -690,7 +708,7 @@ test_equal(void)
     tap_ok(webhook_mac_equal(a, b, 0) == 1, "mac_equal: zero bytes");
 
 #define TOKEN_EQ(x, y)                                                       \
-    webhook_token_equal(tap_dups(x), strlen(x), tap_dups(y), strlen(y))
+    token_eq(tap_dups(x), strlen(x), tap_dups(y), strlen(y))
 
     tap_ok(TOKEN_EQ("gitlab-secret-token", "gitlab-secret-token") == 1,
            "token_equal: equal");
@@ -709,8 +727,24 @@ test_equal(void)
     tap_ok(TOKEN_EQ("", "") == 1, "token_equal: both empty");
     tap_ok(TOKEN_EQ("", "x") == 0, "token_equal: empty vs one byte");
     tap_ok(TOKEN_EQ("x", "") == 0, "token_equal: one byte vs empty");
-    tap_ok(webhook_token_equal(tap_dup("a\0b", 3), 3, tap_dup("a\0c", 3), 3)
+    tap_ok(token_eq(tap_dup("a\0b", 3), 3, tap_dup("a\0c", 3), 3)
            == 0, "token_equal: bytes after a NUL count");
+
+    tap_ok(webhook_token_digest((const unsigned char *) "one", 3, a)
+           == WEBHOOK_OK
+           && webhook_token_digest((const unsigned char *) "two", 3, a + 32)
+              == WEBHOOK_OK
+           && webhook_token_match((const unsigned char *) "two", 3, a, 2)
+              == 1
+           && webhook_token_match((const unsigned char *) "one", 3, a, 2)
+              == 0
+           && webhook_token_match((const unsigned char *) "six", 3, a, 2)
+              == -1, "token_match: the index of the secret, or -1");
+
+    tap_ok(webhook_token_digest((const unsigned char *) "abc", 3, digest)
+           == WEBHOOK_OK
+           && memcmp(digest, "\xba\x78\x16\xbf\x8f\x01\xcf\xea", 8) == 0,
+           "token_digest: SHA-256");
 
 #undef TOKEN_EQ
 }
