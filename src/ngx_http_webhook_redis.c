@@ -920,9 +920,9 @@ ngx_http_webhook_redis_connect(void)
 /*
  * Connected (or not).  On failure hiredis frees the context right after
  * this returns; on success the handshake goes out at once, pipelined:
- * AUTH, SELECT, SCRIPT LOAD of each script, PING.  The connection counts
- * once PING is answered, so a Redis that accepts but does not answer
- * (DEBUG SLEEP, CLIENT PAUSE) is not taken for a working one.
+ * AUTH, SELECT, PING, then SCRIPT LOAD of each script.  The connection
+ * counts once PING is answered, so a Redis that accepts but does not
+ * answer (DEBUG SLEEP, CLIENT PAUSE) is not taken for a working one.
  */
 
 static void
@@ -980,10 +980,17 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
                                      (void *) "SELECT", 2, argv, argvlen);
     }
 
+    argv[0] = "PING";
+    argvlen[0] = 4;
+
+    (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                 (void *) "PING", 1, argv, argvlen);
+
     /*
-     * The scripts are known to Redis before the first EVALSHA on this
-     * connection (Redis runs a connection's commands in order): no
-     * NOSCRIPT round trip delays a replay settle past the answer.
+     * After PING, off the handshake's path: the scripts are still known
+     * to Redis before the first EVALSHA on this connection (Redis runs a
+     * connection's commands in order), so no NOSCRIPT round trip delays
+     * a replay settle past the answer.
      */
 
     for (i = 0; i < NGX_HTTP_WEBHOOK_NSCRIPTS; i++) {
@@ -998,12 +1005,6 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
                                      (void *) "SCRIPT LOAD", 3, argv,
                                      argvlen);
     }
-
-    argv[0] = "PING";
-    argvlen[0] = 4;
-
-    (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
-                                 (void *) "PING", 1, argv, argvlen);
 }
 
 
