@@ -5,7 +5,8 @@
 #   ./build.sh            build build/ngx_http_webhook_module.so
 #   ./build.sh run        build, then start the quickstart demo on 127.0.0.1:8080
 #   ./build.sh test       build, then run the whole test suite (prove -r t/)
-#   ./build.sh bench      build, then run the benchmarks in bench/
+#   ./build.sh bench      build, then run the benchmarks in bench/ (callgrind
+#                         instruction counts, then wrk ratios)
 #   ./build.sh test-asan  build nginx 1.22.1 and the module with AddressSanitizer
 #                         and UndefinedBehaviorSanitizer (build/asan/), then run
 #                         the whole suite against them
@@ -30,7 +31,9 @@ SYSTEM_NGINX_SRC=/usr/share/nginx/src
 BUILD_PACKAGES=(nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev openssl
                 libjansson-dev libhiredis-dev gcc make)
 # redis-server and redis-cli (redis-tools) for the cluster tests (t/07*)
-TEST_PACKAGES=(redis-server redis-tools curl perl valgrind)
+# python3-redis for the queue consumer example's test (t/083)
+TEST_PACKAGES=(redis-server redis-sentinel redis-tools curl perl valgrind python3
+               python3-redis)
 
 # Debian's own compiler flags for nginx 1.22.1 (nginx -V), so the module
 # is built the way the binary that loads it was.
@@ -365,10 +368,15 @@ do_test_asan() {
 }
 
 
+# Instruction counts under callgrind first (bench/callgrind.pl: steady
+# on a busy machine), then wrk's wall-clock ratios (bench/run.pl, OPTIONS
+# go there); njs (libnginx-mod-http-js) is the peer in both.
 do_bench() {
-    ensure_packages "${TEST_PACKAGES[@]}" wrk
+    ensure_packages "${TEST_PACKAGES[@]}" wrk valgrind libnginx-mod-http-js
     do_build
     cd "$ROOT"
+    NGINX_BINARY=$(nginx_binary) perl bench/callgrind.pl
+    echo
     NGINX_BINARY=$(nginx_binary) perl bench/run.pl "$@"
 }
 
@@ -456,7 +464,10 @@ case "${1:-build}" in
     run)   do_run ;;
     test)  do_test ;;
     test-asan) do_test_asan ;;
-    fuzz)  shift; ensure_packages clang libssl-dev; t/fuzz/run.sh "$@" ;;
+    fuzz)  shift
+           ensure_packages clang libssl-dev libpcre2-dev libhiredis-dev \
+               libjansson-dev
+           "$ROOT/t/fuzz/run.sh" "$@" ;;
     bench) shift; do_bench "$@" ;;
     -h|--help|help)
         sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' ;;

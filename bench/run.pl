@@ -57,8 +57,56 @@ write_file('github.secret', $gh_secret, 0600);
 write_file('stripe.secret', $st_secret, 0600);
 write_file('stripe-old.secret', 'whsec_bench_retired_secret_000000', 0600);
 
+# webhook_enqueue needs a redis-server: started below if there is one
+my $redis_port = free_port();
+my $have_redis = system('which redis-server >/dev/null 2>&1') == 0;
+my $queue_http = $have_redis
+    ? "webhook_redis redis://127.0.0.1:$redis_port timeout=1s;" : '';
+my $queue_location = $have_redis
+    ? "location /queue { webhook_verify github; "
+      . "webhook_secret file:$dir/github.secret; "
+      . "webhook_enqueue stream=bench:github maxlen=10000; }" : '';
+
+# the peer users would otherwise write: the HMAC in njs (Debian's
+# libnginx-mod-http-js, built for Debian's nginx only)
+my $njs = '/usr/lib/nginx/modules/ngx_http_js_module.so';
+$njs = undef unless -f $njs && $nginx eq '/usr/sbin/nginx';
+
+write_file('verify.js', <<"EOF");
+import crypto from 'crypto';
+
+function verify(r) {
+    var sig = r.headersIn['X-Hub-Signature-256'] || '';
+    var mac = 'sha256=' + crypto.createHmac('sha256', '$gh_secret')
+                                .update(r.requestBuffer).digest('hex');
+    if (mac !== sig) {
+        r.return(401, 'signature mismatch\\n');
+        return;
+    }
+    r.internalRedirect('\@backend');
+}
+
+export default { verify };
+EOF
+
+my $njs_load = $njs ? "load_module $njs;" : '';
+my $njs_http = $njs ? "js_import main from $dir/verify.js;" : '';
+my $njs_locations = $njs ? <<'EOF' : '';
+        # njs reads the body from memory only
+        location /njs {
+            client_body_buffer_size 2m;
+            client_body_in_single_buffer on;
+            js_content main.verify;
+        }
+
+        location @backend {
+            proxy_pass http://backend;
+        }
+EOF
+
 write_file('nginx.conf', <<"EOF");
 load_module $module;
+$njs_load
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
@@ -71,8 +119,10 @@ http {
     uwsgi_temp_path $dir/ut;
     scgi_temp_path $dir/st;
     client_max_body_size 1m;
+    $njs_http
 
     webhook_limit_zone zone=bench:1m key=\$binary_remote_addr rate=1000000r/s;
+    $queue_http
 
     upstream backend {
         server 127.0.0.1:$back;
@@ -87,6 +137,8 @@ http {
         location /plain {
             proxy_pass http://backend;
         }
+
+        $queue_location
 
         location /github {
             webhook_verify github;
@@ -111,6 +163,8 @@ http {
             webhook_timestamp_tolerance 0;
             proxy_pass http://backend;
         }
+
+$njs_locations
     }
 
     server {
@@ -166,6 +220,12 @@ for my $size (1024, 65536) {
           body => $body, size => $size, headers => {
               'Stripe-Signature' => "t=$ts,v1="
                   . hmac_sha256_hex("$ts.$body", $st_secret) } };
+
+    push @scenarios,
+        { name => "njs github HMAC, $label", path => '/njs', body => $body,
+          size => $size, headers => {
+              'X-Hub-Signature-256' => 'sha256='
+                  . hmac_sha256_hex($body, $gh_secret) } } if $njs;
 }
 
 sub lua_string {
@@ -230,3 +290,71 @@ for my $s (@scenarios) {
         $rps / median(@{ $base->{rps} }), $p50,
         $p50 / median(@{ $base->{p50} });
 }
+
+
+###############################################################################
+# Durable accept: a verified GitHub delivery answered by webhook_enqueue
+# (XADD to a local redis-server, in memory) against the same delivery
+# through proxy_pass to the local upstream, interleaved in the same run;
+# requests/s and p99 latency.
+
+sub queue_bench {
+    return print "\nwebhook_enqueue: skipped, no redis-server\n"
+        unless $have_redis;
+
+    my $rpid = fork // die "fork: $!";
+    if ($rpid == 0) {
+        open STDOUT, '>', "$dir/redis.log";
+        exec 'redis-server', '--port', $redis_port, '--bind', '127.0.0.1',
+            '--save', '', '--appendonly', 'no', '--dir', $dir;
+        die "exec: $!";
+    }
+
+    my $up;
+    for (1 .. 100) {
+        last if $up = IO::Socket::INET->new("127.0.0.1:$redis_port");
+        sleep 0.05;
+    }
+    die "redis-server did not start\n" unless $up;
+    sleep 1;    # the worker's connection: retried with backoff
+
+    my $body = body(1024);
+    my $sig = 'sha256=' . hmac_sha256_hex($body, $gh_secret);
+    my @q = (
+        { name => 'proxy_pass, github 1 KiB', path => '/github',
+          body => $body, headers => { 'X-Hub-Signature-256' => $sig } },
+        { name => 'webhook_enqueue, github 1 KiB', path => '/queue',
+          body => $body, headers => { 'X-Hub-Signature-256' => $sig } },
+    );
+
+    for my $s (@q) {
+        my $lua = "wrk.method = \"POST\"\n"
+                . 'wrk.body = ' . lua_string($s->{body}) . "\n";
+        $lua .= "wrk.headers[\"$_\"] = " . lua_string($s->{headers}{$_})
+                . "\n" for keys %{ $s->{headers} };
+        ($s->{script} = $s->{name}) =~ s/\W+/_/g;
+        write_file("$s->{script}.lua", $lua);
+    }
+
+    for my $round (1 .. $opt{rounds}) {
+        for my $s (@q) {
+            my $out = `wrk -t1 -c$opt{connections} -d$opt{duration}s --latency -s $dir/$s->{script}.lua http://127.0.0.1:$front$s->{path} 2>&1`;
+            die "$s->{name}: refused requests during the run:\n$out"
+                if $out =~ /Non-2xx/ || $out !~ /Requests\/sec/;
+            my ($rps) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+            my ($p99, $unit) = $out =~ /\s99%\s+([\d.]+)(us|ms|s)/;
+            push @{ $s->{rps} }, $rps;
+            push @{ $s->{p99} },
+                $p99 * { us => 0.001, ms => 1, s => 1000 }->{$unit};
+        }
+    }
+
+    kill 'TERM', $rpid;
+    waitpid($rpid, 0);
+
+    printf "\n%-30s %12s %12s\n", 'durable accept', 'req/s', 'p99 latency';
+    printf "%-30s %12.0f %10.3fms\n", $_->{name}, median(@{ $_->{rps} }),
+        median(@{ $_->{p99} }) for @q;
+}
+
+queue_bench();

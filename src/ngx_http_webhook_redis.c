@@ -19,12 +19,11 @@
  * skips the synced limits (open) or answers 503 (closed).  One warning is
  * logged per outage, for the whole node, and a notice when Redis is back.
  *
- * Limits: one worker per node syncs (a lease {pid, until} in shared
- * memory; an exiting worker hands it back, a crashed one lets it expire).
- * Every sync_interval it takes the keys touched since the last round out
- * of the sync=on zones and runs one script per key, which writes this
- * node's absolute counts (never less than what is stored: a retried or
- * late write cannot count twice) and returns the cluster's sums.
+ * Limits: the store's "sync counts" writes this node's absolute counts
+ * of a key (never less than what is stored: a retried or late write
+ * cannot count twice) and returns the cluster's sums; the rounds and the
+ * lease that drive it are the limiter's (ngx_http_webhook_limit_sync.c).
+ * Sentinel: ngx_http_webhook_redis_sentinel.c finds the primary.
  *
  * Every command is a script (EVALSHA, then EVAL after NOSCRIPT), and
  * every reply is checked for its type and size before it is used.
@@ -39,6 +38,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_webhook_module.h"
+#include "webhook_redis_url.h"
 
 
 #define NGX_HTTP_WEBHOOK_REDIS_SHM_SIZE   (64 * 1024)
@@ -53,6 +53,7 @@
 #define NGX_HTTP_WEBHOOK_REDIS_CONNECTING 1
 #define NGX_HTTP_WEBHOOK_REDIS_HANDSHAKE  2
 #define NGX_HTTP_WEBHOOK_REDIS_READY      3
+#define NGX_HTTP_WEBHOOK_REDIS_DISCOVER   4   /* asking Sentinel */
 
 
 typedef struct {
@@ -65,15 +66,15 @@ typedef struct {
 struct ngx_http_webhook_redis_sh_s {
     ngx_atomic_t                      outage;       /* 1 from a failure
                                                        until Redis answers */
-    ngx_atomic_t                      syncs;
     ngx_atomic_t                      failures;
 
     /* drawn when the zone is made (the master starts), kept on reload */
     u_char                            node_id[8];
 
+    /* the node's limit sync (ngx_http_webhook_limit_sync.c) */
+    ngx_http_webhook_lease_t          lease;
+
     /* under the zone's mutex */
-    ngx_pid_t                         leader;       /* the sync lease */
-    ngx_msec_t                        leader_until; /* ngx_current_msec */
     size_t                            last_error_len;
     u_char                            last_error[
                                           NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
@@ -104,17 +105,9 @@ typedef struct {
     ngx_pool_cleanup_t               *cleanup;
     ngx_event_t                       event;        /* timeout, resume */
     ngx_http_webhook_redis_done_pt    done;
+    ngx_http_event_handler_pt         resume;       /* NULL: run phases */
     unsigned                          answered:1;   /* hiredis let go */
 } ngx_http_webhook_redis_waiter_t;
-
-
-/* the keys of one sync round */
-typedef struct {
-    ngx_pool_t                       *pool;
-    ngx_array_t                       items;        /* ..._limit_sync_t */
-    ngx_uint_t                        pending;
-    ngx_uint_t                        ok;
-} ngx_http_webhook_redis_round_t;
 
 
 /* this worker's side of it */
@@ -131,11 +124,9 @@ typedef struct {
     ngx_event_t                       connect_ev;
     ngx_event_t                       retry_ev;
     ngx_event_t                       watch_ev;
-    ngx_event_t                       sync_ev;
 
     ngx_msec_t                        backoff;
     ngx_uint_t                        slot;         /* index + 1 */
-    ngx_http_webhook_redis_round_t   *round;
 
     ngx_str_t                         node;         /* "host:master pid" */
     u_char                            sha[NGX_HTTP_WEBHOOK_NSCRIPTS][41];
@@ -150,6 +141,7 @@ static ngx_int_t ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_webhook_redis_hash_scripts(ngx_log_t *log);
 static void ngx_http_webhook_redis_connect(void);
+static void ngx_http_webhook_redis_connect_to(const char *host, int port);
 static void ngx_http_webhook_redis_on_connect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_webhook_redis_on_disconnect(const redisAsyncContext *ac,
@@ -174,17 +166,13 @@ static void ngx_http_webhook_redis_waiter_reply(redisReply *reply,
     void *data);
 static void ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev);
 static void ngx_http_webhook_redis_waiter_cleanup(void *data);
-static void ngx_http_webhook_redis_sync_handler(ngx_event_t *ev);
-static ngx_uint_t ngx_http_webhook_redis_lease(ngx_uint_t release);
-static void ngx_http_webhook_redis_sync_round(void);
-static ngx_int_t ngx_http_webhook_redis_sync_key(
-    ngx_http_webhook_redis_round_t *round,
-    ngx_http_webhook_limit_sync_t *item);
+static ngx_http_webhook_redis_waiter_t *ngx_http_webhook_redis_waiter(
+    ngx_http_request_t *r);
+static void ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
+    ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
+    ngx_http_event_handler_pt resume);
 static void ngx_http_webhook_redis_counts_reply(redisReply *reply,
     void *data);
-static void ngx_http_webhook_redis_round_reply(
-    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
-    uint64_t previous);
 static u_char *ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix,
     ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out);
 static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
@@ -238,36 +226,50 @@ static const char  ngx_http_webhook_script_sync[] =
 
 
 /*
- * KEYS: the delivery's record; ARGV: our in-flight value, the ttl in ms.
- * The first to SET NX has it; "d" marks a delivery the upstream took.
+ * KEYS: the delivery's records (one per key); ARGV: our in-flight value,
+ * the ttl in ms.  "d" under any key: delivered; else a record under any
+ * key: in flight; else all are ours.  "d" marks a delivery the upstream
+ * took.
  */
 
 static const char  ngx_http_webhook_script_claim[] =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-    "  return 'new'\n"
+    "local busy = false\n"
+    "for i = 1, #KEYS do\n"
+    "  local v = redis.call('GET', KEYS[i])\n"
+    "  if v == 'd' then\n"
+    "    return 'delivered'\n"
+    "  end\n"
+    "  if v then\n"
+    "    busy = true\n"
+    "  end\n"
     "end\n"
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v == 'd' then\n"
-    "  return 'delivered'\n"
+    "if busy then\n"
+    "  return 'in_flight'\n"
     "end\n"
-    "return 'in_flight'\n";
+    "for i = 1, #KEYS do\n"
+    "  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])\n"
+    "end\n"
+    "return 'new'\n";
 
 
 /*
- * KEYS: the record; ARGV: our in-flight value, the ttl in ms, or 0 to
- * drop it.  Only the request that holds the record may settle it.
+ * KEYS: the records; ARGV: our in-flight value, the ttl in ms, or 0 to
+ * drop them.  Only the request that holds a record may settle it.
  */
 
 static const char  ngx_http_webhook_script_settle[] =
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
-    "  return 0\n"
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('GET', KEYS[i]) == ARGV[1] then\n"
+    "    if ARGV[2] == '0' then\n"
+    "      redis.call('DEL', KEYS[i])\n"
+    "    else\n"
+    "      redis.call('SET', KEYS[i], 'd', 'PX', ARGV[2])\n"
+    "    end\n"
+    "    n = n + 1\n"
+    "  end\n"
     "end\n"
-    "if ARGV[2] == '0' then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])\n"
-    "end\n"
-    "return 1\n";
+    "return n\n";
 
 
 static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
@@ -477,72 +479,43 @@ static ngx_int_t
 ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
     ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url)
 {
-    u_char     *p, *last, *slash;
-    size_t      len;
-    ngx_int_t   db;
-    ngx_url_t   u;
+    const char           *err;
+    ngx_url_t             u;
+    webhook_redis_url_t   ru;
 
     rcf->url = *url;
 
-    if (url->len > 5 && ngx_strncmp(url->data, "unix:", 5) == 0) {
+    if (webhook_redis_url_parse(url->data, url->len, &ru, &err)
+        != WEBHOOK_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis URL \"%V\"%s", url, err);
+        return NGX_ERROR;
+    }
 
-        if (url->data[5] != '/') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis URL \"%V\": the socket path "
-                               "must be absolute", url);
-            return NGX_ERROR;
-        }
+    if (ru.sentinel) {
+        return ngx_http_webhook_sentinel_parse_url(cf, rcf, url, &ru);
+    }
 
-        rcf->path.len = url->len - 5;
+    if (ru.unix_socket) {
+        rcf->path.len = ru.path.len;
         rcf->path.data = ngx_pnalloc(cf->pool, rcf->path.len + 1);
         if (rcf->path.data == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_memcpy(rcf->path.data, url->data + 5, rcf->path.len);
+        ngx_memcpy(rcf->path.data, ru.path.data, rcf->path.len);
         rcf->path.data[rcf->path.len] = '\0';
 
         return NGX_OK;
     }
 
-    if (url->len <= 8 || ngx_strncmp(url->data, "redis://", 8) != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis URL \"%V\", expected "
-                           "\"redis://host:port/db\" or \"unix:/path\"",
-                           url);
-        return NGX_ERROR;
-    }
-
-    p = url->data + 8;
-    last = url->data + url->len;
-
-    /* the database: after the first "/" past the host ("[::1]" has none) */
-
-    slash = ngx_strlchr(p, last, '/');
-
-    if (slash) {
-        len = last - slash - 1;
-
-        if (len) {
-            db = ngx_atoi(slash + 1, len);
-
-            if (db == NGX_ERROR) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid redis URL \"%V\": bad database "
-                                   "number", url);
-                return NGX_ERROR;
-            }
-
-            rcf->db = (ngx_uint_t) db;
-        }
-
-        last = slash;
-    }
+    rcf->db = (ngx_uint_t) ru.db;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
 
-    u.url.data = p;
-    u.url.len = last - p;
+    u.url.data = (u_char *) ru.host.data;
+    u.url.len = ru.host.len;
     u.default_port = 6379;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
@@ -652,11 +625,13 @@ ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (orcf) {
         rcf->sh = orcf->sh;
+        rcf->lease = &rcf->sh->lease;
         return NGX_OK;
     }
 
     if (shm_zone->shm.exists) {
         rcf->sh = shpool->data;
+        rcf->lease = &rcf->sh->lease;
         return NGX_OK;
     }
 
@@ -672,6 +647,7 @@ ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     shpool->data = rcf->sh;
+    rcf->lease = &rcf->sh->lease;
 
     return NGX_OK;
 }
@@ -753,15 +729,14 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
     rw.watch_ev.data = &rw;
     rw.watch_ev.cancelable = 1;
 
-    rw.sync_ev.handler = ngx_http_webhook_redis_sync_handler;
-    rw.sync_ev.log = cycle->log;
-    rw.sync_ev.data = &rw;
-    rw.sync_ev.cancelable = 1;
+    if (rcf->sentinels) {
+        ngx_http_webhook_sentinel_init(rcf, cycle->log);
+    }
 
     ngx_http_webhook_redis_connect();
 
     if (rcf->sync_zones.nelts) {
-        ngx_add_timer(&rw.sync_ev, rcf->sync_interval);
+        ngx_http_webhook_limit_sync_init(rcf, cycle->log);
     }
 
     return NGX_OK;
@@ -815,7 +790,11 @@ ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
 
     rw.exiting = 1;
 
-    (void) ngx_http_webhook_redis_lease(1);
+    if (rcf->sentinels) {
+        ngx_http_webhook_sentinel_exit();
+    }
+
+    ngx_http_webhook_limit_sync_exit();
 
     if (rw.slot) {
         ngx_shmtx_lock(&rcf->shpool->mutex);
@@ -844,20 +823,85 @@ ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
 static void
 ngx_http_webhook_redis_connect(void)
 {
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+
+    if (rw.exiting || ngx_exiting || ngx_terminate || ngx_quit
+        || rw.state == NGX_HTTP_WEBHOOK_REDIS_DISCOVER)
+    {
+        return;
+    }
+
+    if (rcf->sentinels) {
+        /* ask where the primary is first, every time */
+        rw.state = NGX_HTTP_WEBHOOK_REDIS_DISCOVER;
+        ngx_http_webhook_sentinel_ask();
+        return;
+    }
+
+    ngx_http_webhook_redis_connect_to((char *) rcf->host.data, rcf->port);
+}
+
+
+/* Sentinel named the primary: connect there */
+
+void
+ngx_http_webhook_redis_discovered(u_char *host, int port)
+{
+    if (rw.state != NGX_HTTP_WEBHOOK_REDIS_DISCOVER || rw.exiting) {
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rw.log, 0,
+                   "webhook: redis: the primary is %s:%d", host, port);
+
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_DOWN;
+
+    ngx_http_webhook_redis_connect_to((char *) host, port);
+}
+
+
+/* no sentinel answered: a failure, and try again later */
+
+void
+ngx_http_webhook_redis_undiscovered(const char *detail)
+{
+    if (rw.state != NGX_HTTP_WEBHOOK_REDIS_DISCOVER || rw.exiting) {
+        return;
+    }
+
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_DOWN;
+
+    ngx_http_webhook_redis_error("sentinel", detail, 0);
+    ngx_http_webhook_redis_retry();
+}
+
+
+/* +switch-master: the primary moved; drop the connection, ask again */
+
+void
+ngx_http_webhook_redis_switch(void)
+{
+    if (rw.ac && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY) {
+        ngx_http_webhook_redis_drop("sentinel", "+switch-master");
+    }
+}
+
+
+static void
+ngx_http_webhook_redis_connect_to(const char *host, int port)
+{
     redisAsyncContext              *ac;
     ngx_http_webhook_redis_conf_t  *rcf;
 
     rcf = rw.conf;
 
-    if (rw.exiting || ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
     if (rcf->path.len) {
         ac = redisAsyncConnectUnix((char *) rcf->path.data);
 
     } else {
-        ac = redisAsyncConnect((char *) rcf->host.data, rcf->port);
+        ac = redisAsyncConnect(host, port);
     }
 
     if (ac == NULL) {
@@ -900,17 +944,18 @@ ngx_http_webhook_redis_connect(void)
 /*
  * Connected (or not).  On failure hiredis frees the context right after
  * this returns; on success the handshake goes out at once, pipelined:
- * AUTH, SELECT, PING.  The connection counts once PING is answered, so a
- * Redis that accepts but does not answer (DEBUG SLEEP, CLIENT PAUSE) is
- * not taken for a working one.
+ * AUTH, SELECT, PING, then SCRIPT LOAD of each script.  The connection
+ * counts once PING is answered, so a Redis that accepts but does not
+ * answer (DEBUG SLEEP, CLIENT PAUSE) is not taken for a working one.
  */
 
 static void
 ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 {
     u_char                         *p;
-    size_t                          argvlen[2];
-    const char                     *argv[2];
+    size_t                          argvlen[3];
+    ngx_uint_t                      i;
+    const char                     *argv[3];
     redisAsyncContext              *ac;
     ngx_http_webhook_redis_conf_t  *rcf;
     u_char                          db[NGX_INT_T_LEN];
@@ -959,11 +1004,40 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
                                      (void *) "SELECT", 2, argv, argvlen);
     }
 
+    if (rcf->sentinels) {
+        /* a sentinel may not know of a failover yet: is it the primary? */
+        argv[0] = "ROLE";
+        argvlen[0] = 4;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "ROLE", 1, argv, argvlen);
+    }
+
     argv[0] = "PING";
     argvlen[0] = 4;
 
     (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
                                  (void *) "PING", 1, argv, argvlen);
+
+    /*
+     * After PING, off the handshake's path: the scripts are still known
+     * to Redis before the first EVALSHA on this connection (Redis runs a
+     * connection's commands in order), so no NOSCRIPT round trip delays
+     * a replay settle past the answer.
+     */
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_NSCRIPTS; i++) {
+        argv[0] = "SCRIPT";
+        argvlen[0] = 6;
+        argv[1] = "LOAD";
+        argvlen[1] = 4;
+        argv[2] = (const char *) ngx_http_webhook_scripts[i].data;
+        argvlen[2] = ngx_http_webhook_scripts[i].len;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "SCRIPT LOAD", 3, argv,
+                                     argvlen);
+    }
 }
 
 
@@ -980,6 +1054,19 @@ ngx_http_webhook_redis_handshake(redisAsyncContext *ac, void *r,
 
     if (reply->type == REDIS_REPLY_ERROR) {
         ngx_http_webhook_redis_drop(what, reply->str);
+        return;
+    }
+
+    if (ngx_strcmp(what, "ROLE") == 0) {
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
+            || reply->element[0] == NULL
+            || reply->element[0]->type != REDIS_REPLY_STRING
+            || reply->element[0]->len != 6
+            || ngx_strncmp(reply->element[0]->str, "master", 6) != 0)
+        {
+            ngx_http_webhook_redis_drop("ROLE", "not the primary");
+        }
+
         return;
     }
 
@@ -1157,7 +1244,7 @@ ngx_http_webhook_redis_retry(void)
 static void
 ngx_http_webhook_redis_retry_handler(ngx_event_t *ev)
 {
-    if (rw.ac == NULL) {
+    if (rw.ac == NULL && rw.state != NGX_HTTP_WEBHOOK_REDIS_DISCOVER) {
         ngx_http_webhook_redis_connect();
     }
 }
@@ -1288,6 +1375,21 @@ ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 }
 
 
+/*
+ * Write what is queued now rather than on the next turn of the event
+ * loop: a replay record's settle reaches Redis before the answer that
+ * settled it reaches the client.
+ */
+
+void
+ngx_http_webhook_redis_flush(void)
+{
+    if (rw.ac && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY && !rw.exiting) {
+        redisAsyncHandleWrite(rw.ac);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_webhook_redis_send(ngx_http_webhook_redis_cmd_t *cmd)
 {
@@ -1333,7 +1435,8 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
 
     if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting) {
 
-        if (!cmd->retried && ac == rw.ac && reply->len >= 8
+        if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+            && !cmd->retried && ac == rw.ac && reply->len >= 8
             && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
         {
             cmd->retried = 1;
@@ -1348,9 +1451,22 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
             }
         }
 
-        ngx_http_webhook_redis_error("script", reply->str, reply->len);
+        if (ac == rw.ac
+            && ngx_strlcasestrn((u_char *) reply->str,
+                                (u_char *) reply->str + reply->len,
+                                (u_char *) "READONLY", 8 - 1)
+               != NULL)
+        {
+            /* a replica now (a failover): find the primary again */
+            ngx_http_webhook_redis_drop("command", "READONLY: a replica");
 
-    } else if (reply && ngx_http_webhook_script_types[cmd->script]
+        } else if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS) {
+            /* a command's error reply is its caller's to judge */
+            ngx_http_webhook_redis_error("script", reply->str, reply->len);
+        }
+
+    } else if (reply && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+               && ngx_http_webhook_script_types[cmd->script]
                && reply->type != ngx_http_webhook_script_types[cmd->script])
     {
         /* Redis is not trusted to answer what the script returns */
@@ -1407,9 +1523,11 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     size_t len)
 {
     u_char                         *p, *last;
+    size_t                          n;
     const char                     *then;
     ngx_http_webhook_redis_sh_t    *sh;
     ngx_http_webhook_redis_conf_t  *rcf;
+    u_char                          text[NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
 
     rcf = rw.conf;
 
@@ -1427,28 +1545,33 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
         len = ngx_strlen(detail);
     }
 
-    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+    /*
+     * What Redis (or whatever answers on its port) said is hostile
+     * input: it goes to the log and to the status page as printable
+     * ASCII only, and bounded.
+     */
 
-    ngx_shmtx_lock(&rcf->shpool->mutex);
+    p = ngx_slprintf(text, text + sizeof(text), "%s: %*s", what, len, detail);
+    n = p - text;
 
-    p = sh->last_error;
-    last = p + NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX;
-    p = ngx_slprintf(p, last, "%s: %*s", what, len, detail);
-
-    /* the status page prints it as JSON: printable ASCII only */
-    sh->last_error_len = p - sh->last_error;
-
-    for (p = sh->last_error; p < sh->last_error + sh->last_error_len; p++) {
+    for (p = text; p < text + n; p++) {
         if (*p < 0x20 || *p >= 0x7f) {
             *p = '?';
         }
     }
 
+    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    last = ngx_cpymem(sh->last_error, text, n);
+    sh->last_error_len = last - sh->last_error;
+
     ngx_shmtx_unlock(&rcf->shpool->mutex);
 
     if (!ngx_atomic_cmp_set(&sh->outage, 0, 1)) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                       "webhook: redis %V: %s: %s", &rcf->url, what, detail);
+                       "webhook: redis %V: %*s", &rcf->url, n, text);
         return;
     }
 
@@ -1469,8 +1592,8 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     }
 
     ngx_log_error(NGX_LOG_WARN, rw.log, 0,
-                  "webhook: redis %V is unavailable (%s: %*s): %s until it "
-                  "is back", &rcf->url, what, len, detail, then);
+                  "webhook: redis %V is unavailable (%*s): %s until it "
+                  "is back", &rcf->url, n, text, then);
 }
 
 
@@ -1505,20 +1628,9 @@ ngx_http_webhook_redis_wait(ngx_http_request_t *r, ngx_uint_t script,
     ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
     ngx_http_webhook_redis_done_pt done)
 {
-    ngx_pool_cleanup_t               *cln;
     ngx_http_webhook_redis_waiter_t  *w;
 
-    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
-        return NGX_DECLINED;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_DECLINED;
-    }
-
-    w = ngx_calloc(sizeof(ngx_http_webhook_redis_waiter_t),
-                   r->connection->log);
+    w = ngx_http_webhook_redis_waiter(r);
     if (w == NULL) {
         return NGX_DECLINED;
     }
@@ -1531,21 +1643,138 @@ ngx_http_webhook_redis_wait(ngx_http_request_t *r, ngx_uint_t script,
         return NGX_DECLINED;
     }
 
-    w->request = r;
+    ngx_http_webhook_redis_park(w, r, done, NULL);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Send one command (not a script) for r and park r the same way; when
+ * done() has run, resume(r) is called from the event loop instead of the
+ * phases.  The arguments are formatted before this returns: they may
+ * live on the caller's stack or in the request's pool.  An error reply
+ * is passed to done() as it is, and is not counted as a Redis failure.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_request(ngx_http_request_t *r, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_webhook_redis_done_pt done, ngx_http_event_handler_pt resume)
+{
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    w = ngx_http_webhook_redis_waiter(r);
+    if (w == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_webhook_redis_command(argc, argv, argvlen,
+                                       ngx_http_webhook_redis_waiter_reply, w)
+        != NGX_OK)
+    {
+        ngx_free(w);
+        return NGX_DECLINED;
+    }
+
+    ngx_http_webhook_redis_park(w, r, done, resume);
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * One command (not a script) with no request behind it: handler(reply,
+ * data) once, later, never from in here; NGX_DECLINED: not connected.
+ * The arguments are formatted before this returns.
+ */
+
+ngx_int_t
+ngx_http_webhook_redis_command(int argc, const char **argv,
+    const size_t *argvlen, ngx_http_webhook_redis_reply_pt handler,
+    void *data)
+{
+    ngx_int_t                      rc;
+    ngx_http_webhook_redis_cmd_t  *cmd;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY
+        || rw.exiting)
+    {
+        return NGX_DECLINED;
+    }
+
+    cmd = ngx_alloc(sizeof(ngx_http_webhook_redis_cmd_t), rw.log);
+    if (cmd == NULL) {
+        return NGX_DECLINED;
+    }
+
+    cmd->handler = handler;
+    cmd->data = data;
+    cmd->script = NGX_HTTP_WEBHOOK_NSCRIPTS;     /* never retried */
+    cmd->retried = 1;
+    cmd->argc = argc;
+    cmd->argv = argv;
+    cmd->argvlen = (size_t *) argvlen;
+
+    rc = ngx_http_webhook_redis_send(cmd);
+
+    cmd->argv = NULL;
+    cmd->argvlen = NULL;
+
+    if (rc != NGX_OK) {
+        ngx_free(cmd);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_http_webhook_redis_waiter_t *
+ngx_http_webhook_redis_waiter(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_webhook_redis_waiter_t  *w;
+
+    if (rw.ac == NULL || rw.state != NGX_HTTP_WEBHOOK_REDIS_READY) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    w = ngx_calloc(sizeof(ngx_http_webhook_redis_waiter_t),
+                   r->connection->log);
+    if (w == NULL) {
+        return NULL;
+    }
+
     w->cleanup = cln;
+
+    return w;
+}
+
+
+static void
+ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
+    ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
+    ngx_http_event_handler_pt resume)
+{
+    w->request = r;
     w->done = done;
+    w->resume = resume;
 
     w->event.handler = ngx_http_webhook_redis_waiter_handler;
     w->event.data = w;
     w->event.log = r->connection->log;
 
-    cln->handler = ngx_http_webhook_redis_waiter_cleanup;
-    cln->data = w;
+    w->cleanup->handler = ngx_http_webhook_redis_waiter_cleanup;
+    w->cleanup->data = w;
 
     /* not cancelable: a graceful shutdown lets the request finish */
     ngx_add_timer(&w->event, rw.conf->timeout);
-
-    return NGX_AGAIN;
 }
 
 
@@ -1587,10 +1816,12 @@ ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev)
 {
     ngx_connection_t                 *c;
     ngx_http_request_t               *r;
+    ngx_http_event_handler_pt         resume;
     ngx_http_webhook_redis_waiter_t  *w;
 
     w = ev->data;
     r = w->request;
+    resume = w->resume;
 
     if (ev->timedout) {
         ev->timedout = 0;
@@ -1615,9 +1846,14 @@ ngx_http_webhook_redis_waiter_handler(ngx_event_t *ev)
 
     c = r->connection;
 
-    r->write_event_handler = ngx_http_core_run_phases;
+    if (resume) {
+        resume(r);
 
-    ngx_http_core_run_phases(r);
+    } else {
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+    }
+
     ngx_http_run_posted_requests(c);
 }
 
@@ -1642,165 +1878,6 @@ ngx_http_webhook_redis_waiter_cleanup(void *data)
     if (w->answered) {
         ngx_free(w);
     }
-}
-
-
-/* ---- limit sync -------------------------------------------------------- */
-
-
-static void
-ngx_http_webhook_redis_sync_handler(ngx_event_t *ev)
-{
-    if (rw.conf == NULL) {
-        return;
-    }
-
-    if (ngx_exiting || rw.exiting) {
-        (void) ngx_http_webhook_redis_lease(1);
-        return;
-    }
-
-    if (ngx_http_webhook_redis_lease(0)
-        && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY
-        && rw.round == NULL)
-    {
-        ngx_http_webhook_redis_sync_round();
-    }
-
-    ngx_add_timer(&rw.sync_ev, rw.conf->sync_interval);
-}
-
-
-/*
- * The lease: this worker syncs the node's limits while it holds it.
- * Held until "until"; renewed by the holder every tick; taken by anyone
- * once expired (its holder crashed); given back on exit (release).
- */
-
-static ngx_uint_t
-ngx_http_webhook_redis_lease(ngx_uint_t release)
-{
-    ngx_uint_t                      mine;
-    ngx_http_webhook_redis_sh_t    *sh;
-    ngx_http_webhook_redis_conf_t  *rcf;
-
-    rcf = rw.conf;
-
-    if (rcf == NULL || rcf->sync_zones.nelts == 0) {
-        return 0;
-    }
-
-    sh = rcf->sh;
-    mine = 0;
-
-    ngx_shmtx_lock(&rcf->shpool->mutex);
-
-    if (release) {
-        if (sh->leader == ngx_pid) {
-            sh->leader = 0;
-            sh->leader_until = 0;
-        }
-
-    } else if (sh->leader == ngx_pid || sh->leader == 0
-               || (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) >= 0)
-    {
-        if (sh->leader != ngx_pid) {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                           "webhook: redis: worker %P syncs this node",
-                           ngx_pid);
-        }
-
-        sh->leader = ngx_pid;
-        sh->leader_until = ngx_current_msec + 3 * rcf->sync_interval
-                           + rcf->timeout;
-        mine = 1;
-    }
-
-    ngx_shmtx_unlock(&rcf->shpool->mutex);
-
-    return mine;
-}
-
-
-/*
- * One round: the keys touched since the last one, one script each,
- * pipelined.  The next round starts only when this one is over, so a
- * slow Redis does not pile rounds up (the watchdog drops it meanwhile).
- */
-
-static void
-ngx_http_webhook_redis_sync_round(void)
-{
-    ngx_uint_t                       i;
-    ngx_pool_t                      *pool;
-    ngx_http_webhook_zone_t        **zp;
-    ngx_http_webhook_limit_sync_t   *item;
-    ngx_http_webhook_redis_round_t  *round;
-
-    pool = ngx_create_pool(4096, rw.log);
-    if (pool == NULL) {
-        return;
-    }
-
-    round = ngx_pcalloc(pool, sizeof(ngx_http_webhook_redis_round_t));
-    if (round == NULL) {
-        goto done;
-    }
-
-    round->pool = pool;
-
-    if (ngx_array_init(&round->items, pool, 16,
-                       sizeof(ngx_http_webhook_limit_sync_t))
-        != NGX_OK)
-    {
-        goto done;
-    }
-
-    zp = rw.conf->sync_zones.elts;
-
-    for (i = 0; i < rw.conf->sync_zones.nelts; i++) {
-        if (ngx_http_webhook_limit_collect(zp[i], &round->items) != NGX_OK) {
-            break;
-        }
-    }
-
-    if (round->items.nelts == 0) {
-        goto done;
-    }
-
-    rw.round = round;
-
-    item = round->items.elts;
-
-    for (i = 0; i < round->items.nelts; i++) {
-        if (ngx_http_webhook_redis_sync_key(round, &item[i]) == NGX_OK) {
-            round->pending++;
-
-        } else {
-            ngx_http_webhook_limit_unsynced(&item[i]);
-        }
-    }
-
-    if (round->pending) {
-        return;
-    }
-
-    rw.round = NULL;
-
-done:
-
-    ngx_destroy_pool(pool);
-}
-
-
-static ngx_int_t
-ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
-    ngx_http_webhook_limit_sync_t *item)
-{
-    item->handler = ngx_http_webhook_redis_round_reply;
-    item->data = round;
-
-    return ngx_http_webhook_redis_sync_counts(item);
 }
 
 
@@ -1922,37 +1999,17 @@ ngx_http_webhook_redis_counts_reply(redisReply *reply, void *data)
 }
 
 
-/* a key of a round answered */
-
-static void
-ngx_http_webhook_redis_round_reply(ngx_http_webhook_limit_sync_t *item,
-    ngx_int_t rc, uint64_t current, uint64_t previous)
-{
-    ngx_http_webhook_redis_round_t  *round = item->data;
-
-    if (rc == NGX_OK) {
-        ngx_http_webhook_limit_synced(item, current, previous);
-        round->ok++;
-
-    } else if (rc == NGX_ERROR) {
-        /* synced with the next round */
-        ngx_http_webhook_limit_unsynced(item);
-    }
-
-    if (--round->pending) {
-        return;
-    }
-
-    if (round->ok && !rw.exiting) {
-        (void) ngx_atomic_fetch_add(&rw.conf->sh->syncs, 1);
-    }
-
-    rw.round = NULL;
-    ngx_destroy_pool(round->pool);
-}
-
-
 /* ---- what others ask ---------------------------------------------------- */
+
+
+/* this worker's connection answers (commands can be sent) */
+
+ngx_uint_t
+ngx_http_webhook_redis_connected(void)
+{
+    return rw.ac != NULL && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY
+           && !rw.exiting;
+}
 
 
 ngx_str_t *
@@ -1987,7 +2044,7 @@ ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     sh = rcf->sh;
 
     st->configured = 1;
-    st->syncs = sh->syncs;
+    st->syncs = sh->lease.syncs;
     st->failures = sh->failures;
 
     ngx_shmtx_lock(&rcf->shpool->mutex);
@@ -2000,10 +2057,10 @@ ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
         }
     }
 
-    if (rcf->sync_zones.nelts && sh->leader
-        && (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) < 0)
+    if (rcf->sync_zones.nelts && sh->lease.leader
+        && (ngx_msec_int_t) (ngx_current_msec - sh->lease.until) < 0)
     {
-        st->leader = sh->leader;
+        st->leader = sh->lease.leader;
     }
 
     st->last_error.len = sh->last_error_len;

@@ -375,6 +375,27 @@ ngx_http_webhook_stats_count(ngx_http_request_t *r,
 }
 
 
+/*
+ * A request that passed the checks and was refused later, by the
+ * content handler (webhook_enqueue: queue_unavailable).
+ */
+
+void
+ngx_http_webhook_stats_refused(ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_http_webhook_counters_t  *rec;
+
+    if (ctx->conf->stats == NULL || ctx->conf->stats->record == NULL) {
+        return;
+    }
+
+    rec = ctx->conf->stats->record;
+
+    (void) ngx_atomic_fetch_add(&rec->rejected[ctx->reason], 1);
+    rec->last_failure = ngx_time();
+}
+
+
 static ngx_int_t
 ngx_http_webhook_status_handler(ngx_http_request_t *r)
 {
@@ -419,6 +440,10 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
         && ngx_strncmp(format.data, "prometheus", 10) == 0)
     {
         rc = ngx_http_webhook_status_prometheus(r, locs, zones, &rs, &body);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_webhook_queue_prometheus(r->pool, &body);
+        }
         ngx_str_set(&type, "text/plain; version=0.0.4");
 
     } else {
@@ -642,6 +667,8 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
                         json_stringn((char *) rs->last_error.data,
                                      rs->last_error.len));
     json_object_set_new(redis, "leader_pid", json_integer(rs->leader));
+
+    json_object_set_new(root, "queues", ngx_http_webhook_queue_json());
 
     text = json_dumps(root, JSON_COMPACT);
     json_decref(root);

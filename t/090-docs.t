@@ -176,6 +176,31 @@ like($cluster_md, qr/conf-examples\/cluster\.conf/,
 like(slurp("$root/docs/directives.md"), qr/\(cluster\.md\)/,
     'docs/directives.md points to docs/cluster.md');
 
+# the queue example, the same way
+
+my $queue = slurp("$root/conf-examples/queue.conf");
+
+like($queue, qr/^\s*webhook_enqueue\s/m, 'queue.conf has webhook_enqueue');
+
+mkdir "$dir/queue";
+$t->write_file("queue/$_", "example-$_", 0600)
+    for qw(redis.pass stripe.secret shopify.secret github.secret);
+
+$queue =~ s{^load_module \S+;}{load_module $module;}m;
+$queue =~ s{/etc/nginx/secrets/}{$dir/queue/}g;
+$queue =~ s{/var/log/nginx/}{$dir/queue/}g;
+$queue =~ s{/run/nginx\.pid}{$dir/queue/nginx.pid}g;
+$queue =~ s{^(\s*)listen\s+8080;}{$1listen 127.0.0.1:${\ $t->port(8083)};}m;
+$queue =~ s/^http \{/http {$temps/m;
+
+$t->write_file('queue/nginx.conf', $queue);
+
+$out = `$nginx -p $dir/queue/ -c $dir/queue/nginx.conf -e $dir/queue/error.log -t 2>&1`;
+is($?, 0, 'conf-examples/queue.conf passes nginx -t') or diag($out);
+
+like(slurp("$root/docs/queue.md"), qr/conf-examples\/queue\.conf/,
+    'docs/queue.md points to the example');
+
 $t->done_testing;
 
 ###############################################################################

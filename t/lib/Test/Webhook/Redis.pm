@@ -13,6 +13,10 @@ package Test::Webhook::Redis;
 #   $redis->kill;                  # SIGKILL: the crash
 #   $redis->start;                 # again, on the same port
 #   $redis->pause(2000);           # CLIENT PAUSE 2000 ALL: slow, not down
+#   $redis->command('XRANGE', 'stream', '-', '+');
+#                                  # the reply decoded, bytes exact
+#
+# args => ['--appendonly', 'yes', ...] passes more options to redis-server.
 #
 # Stopped (killed) when the object goes away.  stop and kill work from the
 # process that made the object only; a child may send the signal itself
@@ -46,6 +50,7 @@ sub new {
         password => $o{password},
         port     => $o{port} // _free_port(),
         socket   => $o{unixsocket} ? "$dir/redis.sock" : undef,
+        args     => $o{args} // [],
         owner    => $$,
     }, $class;
 
@@ -88,6 +93,9 @@ sub start {
     push @cmd, '--unixsocket', $self->{socket}, '--unixsocketperm', '777'
         if defined $self->{socket};
 
+    # more redis-server options; a later one overrides an earlier one
+    push @cmd, @{$self->{args}};
+
     my $pid = fork;
     die "fork: $!" unless defined $pid;
 
@@ -115,6 +123,65 @@ sub start {
 
     $self->kill;
     die "redis-server did not answer within 10 s\n";
+}
+
+# One command over RESP: the reply as Perl data, bulk strings byte-exact
+# (redis-cli cannot show a body with newlines unambiguously).  An error
+# reply is returned as { error => 'text' }; nil as undef.
+
+sub command {
+    my ($self, @args) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $self->{port},
+                                  Timeout => 10)
+        or die "connect to redis: $!\n";
+
+    my @all = defined $self->{password} ? (['AUTH', $self->{password}]) : ();
+    push @all, \@args;
+
+    for my $cmd (@all) {
+        my $req = '*' . @$cmd . "\r\n";
+        $req .= '$' . length($_) . "\r\n$_\r\n" for @$cmd;
+        print $s $req;
+    }
+
+    my $reply;
+    $reply = _read_reply($s) for @all;
+    close $s;
+
+    return $reply;
+}
+
+sub _read_reply {
+    my ($s) = @_;
+
+    my $line = <$s>;
+    die "redis closed the connection\n" unless defined $line;
+    $line =~ s/\r\n\z//;
+
+    my ($type, $rest) = (substr($line, 0, 1), substr($line, 1));
+
+    return $rest if $type eq '+';
+    return { error => $rest } if $type eq '-';
+    return 0 + $rest if $type eq ':';
+
+    if ($type eq '$') {
+        return undef if $rest < 0;
+        my $buf = '';
+        while (length($buf) < $rest + 2) {
+            my $n = read($s, $buf, $rest + 2 - length($buf), length($buf));
+            die "short read from redis\n" unless $n;
+        }
+        return substr($buf, 0, $rest);
+    }
+
+    if ($type eq '*') {
+        return undef if $rest < 0;
+        return [ map { _read_reply($s) } 1 .. $rest ];
+    }
+
+    die "unexpected reply from redis: $line\n";
 }
 
 # redis-cli against it; the output, chomped (one line per reply element)
