@@ -297,6 +297,13 @@ struct ngx_http_webhook_limit_sync_s {
 typedef struct ngx_http_webhook_redis_sh_s  ngx_http_webhook_redis_sh_t;
 
 
+/* an address literal and a port, resolved at configuration time */
+typedef struct {
+    ngx_str_t                         host;         /* NUL-terminated */
+    int                               port;
+} ngx_http_webhook_redis_addr_t;
+
+
 /* webhook_redis: the server, the options, and the node's shared state */
 typedef struct {
     ngx_str_t                         url;          /* as written */
@@ -312,6 +319,10 @@ typedef struct {
     ngx_str_t                         password;     /* empty: no AUTH;
                                                        wiped on free */
     ngx_uint_t                        on_error;     /* ..._REDIS_LOCAL.. */
+
+    /* sentinel://: where to ask for the primary, and its name */
+    ngx_array_t                      *sentinels;    /* of ..._addr_t */
+    ngx_str_t                         master_name;  /* NUL-terminated */
 
     ngx_array_t                       sync_zones;   /* of ..._zone_t * */
 
@@ -707,6 +718,17 @@ ngx_int_t ngx_http_webhook_redis_sync_counts(
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
+
+/* ngx_http_webhook_redis_sentinel.c */
+ngx_int_t ngx_http_webhook_sentinel_parse_url(ngx_conf_t *cf,
+    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url);
+void ngx_http_webhook_sentinel_init(ngx_http_webhook_redis_conf_t *rcf,
+    ngx_log_t *log);
+void ngx_http_webhook_sentinel_ask(void);
+void ngx_http_webhook_sentinel_exit(void);
+void ngx_http_webhook_redis_discovered(u_char *host, int port);
+void ngx_http_webhook_redis_undiscovered(const char *detail);
+void ngx_http_webhook_redis_switch(void);
 
 /* ngx_http_webhook_enqueue.c */
 char *ngx_http_webhook_enqueue(ngx_conf_t *cf, ngx_command_t *cmd,

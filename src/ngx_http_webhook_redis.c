@@ -56,6 +56,7 @@
 #define NGX_HTTP_WEBHOOK_REDIS_CONNECTING 1
 #define NGX_HTTP_WEBHOOK_REDIS_HANDSHAKE  2
 #define NGX_HTTP_WEBHOOK_REDIS_READY      3
+#define NGX_HTTP_WEBHOOK_REDIS_DISCOVER   4   /* asking Sentinel */
 
 
 typedef struct {
@@ -154,6 +155,7 @@ static ngx_int_t ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_webhook_redis_hash_scripts(ngx_log_t *log);
 static void ngx_http_webhook_redis_connect(void);
+static void ngx_http_webhook_redis_connect_to(const char *host, int port);
 static void ngx_http_webhook_redis_on_connect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_webhook_redis_on_disconnect(const redisAsyncContext *ac,
@@ -493,6 +495,10 @@ ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
 
     rcf->url = *url;
 
+    if (url->len > 11 && ngx_strncmp(url->data, "sentinel://", 11) == 0) {
+        return ngx_http_webhook_sentinel_parse_url(cf, rcf, url);
+    }
+
     if (url->len > 5 && ngx_strncmp(url->data, "unix:", 5) == 0) {
 
         if (url->data[5] != '/') {
@@ -517,8 +523,8 @@ ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
     if (url->len <= 8 || ngx_strncmp(url->data, "redis://", 8) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid redis URL \"%V\", expected "
-                           "\"redis://host:port/db\" or \"unix:/path\"",
-                           url);
+                           "\"redis://host:port/db\", \"unix:/path\" or "
+                           "\"sentinel://host:port/MASTER_NAME\"", url);
         return NGX_ERROR;
     }
 
@@ -767,6 +773,10 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
     rw.sync_ev.data = &rw;
     rw.sync_ev.cancelable = 1;
 
+    if (rcf->sentinels) {
+        ngx_http_webhook_sentinel_init(rcf, cycle->log);
+    }
+
     ngx_http_webhook_redis_connect();
 
     if (rcf->sync_zones.nelts) {
@@ -824,6 +834,10 @@ ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
 
     rw.exiting = 1;
 
+    if (rcf->sentinels) {
+        ngx_http_webhook_sentinel_exit();
+    }
+
     (void) ngx_http_webhook_redis_lease(1);
 
     if (rw.slot) {
@@ -853,20 +867,85 @@ ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
 static void
 ngx_http_webhook_redis_connect(void)
 {
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = rw.conf;
+
+    if (rw.exiting || ngx_exiting || ngx_terminate || ngx_quit
+        || rw.state == NGX_HTTP_WEBHOOK_REDIS_DISCOVER)
+    {
+        return;
+    }
+
+    if (rcf->sentinels) {
+        /* ask where the primary is first, every time */
+        rw.state = NGX_HTTP_WEBHOOK_REDIS_DISCOVER;
+        ngx_http_webhook_sentinel_ask();
+        return;
+    }
+
+    ngx_http_webhook_redis_connect_to((char *) rcf->host.data, rcf->port);
+}
+
+
+/* Sentinel named the primary: connect there */
+
+void
+ngx_http_webhook_redis_discovered(u_char *host, int port)
+{
+    if (rw.state != NGX_HTTP_WEBHOOK_REDIS_DISCOVER || rw.exiting) {
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rw.log, 0,
+                   "webhook: redis: the primary is %s:%d", host, port);
+
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_DOWN;
+
+    ngx_http_webhook_redis_connect_to((char *) host, port);
+}
+
+
+/* no sentinel answered: a failure, and try again later */
+
+void
+ngx_http_webhook_redis_undiscovered(const char *detail)
+{
+    if (rw.state != NGX_HTTP_WEBHOOK_REDIS_DISCOVER || rw.exiting) {
+        return;
+    }
+
+    rw.state = NGX_HTTP_WEBHOOK_REDIS_DOWN;
+
+    ngx_http_webhook_redis_error("sentinel", detail, 0);
+    ngx_http_webhook_redis_retry();
+}
+
+
+/* +switch-master: the primary moved; drop the connection, ask again */
+
+void
+ngx_http_webhook_redis_switch(void)
+{
+    if (rw.ac && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY) {
+        ngx_http_webhook_redis_drop("sentinel", "+switch-master");
+    }
+}
+
+
+static void
+ngx_http_webhook_redis_connect_to(const char *host, int port)
+{
     redisAsyncContext              *ac;
     ngx_http_webhook_redis_conf_t  *rcf;
 
     rcf = rw.conf;
 
-    if (rw.exiting || ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
     if (rcf->path.len) {
         ac = redisAsyncConnectUnix((char *) rcf->path.data);
 
     } else {
-        ac = redisAsyncConnect((char *) rcf->host.data, rcf->port);
+        ac = redisAsyncConnect(host, port);
     }
 
     if (ac == NULL) {
@@ -968,6 +1047,15 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
                                      (void *) "SELECT", 2, argv, argvlen);
     }
 
+    if (rcf->sentinels) {
+        /* a sentinel may not know of a failover yet: is it the primary? */
+        argv[0] = "ROLE";
+        argvlen[0] = 4;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "ROLE", 1, argv, argvlen);
+    }
+
     argv[0] = "PING";
     argvlen[0] = 4;
 
@@ -989,6 +1077,19 @@ ngx_http_webhook_redis_handshake(redisAsyncContext *ac, void *r,
 
     if (reply->type == REDIS_REPLY_ERROR) {
         ngx_http_webhook_redis_drop(what, reply->str);
+        return;
+    }
+
+    if (ngx_strcmp(what, "ROLE") == 0) {
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
+            || reply->element[0] == NULL
+            || reply->element[0]->type != REDIS_REPLY_STRING
+            || reply->element[0]->len != 6
+            || ngx_strncmp(reply->element[0]->str, "master", 6) != 0)
+        {
+            ngx_http_webhook_redis_drop("ROLE", "not the primary");
+        }
+
         return;
     }
 
@@ -1166,7 +1267,7 @@ ngx_http_webhook_redis_retry(void)
 static void
 ngx_http_webhook_redis_retry_handler(ngx_event_t *ev)
 {
-    if (rw.ac == NULL) {
+    if (rw.ac == NULL && rw.state != NGX_HTTP_WEBHOOK_REDIS_DISCOVER) {
         ngx_http_webhook_redis_connect();
     }
 }
@@ -1358,7 +1459,18 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
             }
         }
 
-        ngx_http_webhook_redis_error("script", reply->str, reply->len);
+        if (ac == rw.ac
+            && ngx_strlcasestrn((u_char *) reply->str,
+                                (u_char *) reply->str + reply->len,
+                                (u_char *) "READONLY", 8 - 1)
+               != NULL)
+        {
+            /* a replica now (a failover): find the primary again */
+            ngx_http_webhook_redis_drop("script", "READONLY: a replica");
+
+        } else {
+            ngx_http_webhook_redis_error("script", reply->str, reply->len);
+        }
 
     } else if (reply && ngx_http_webhook_script_types[cmd->script]
                && reply->type != ngx_http_webhook_script_types[cmd->script])

@@ -89,8 +89,13 @@ for my $http (
     'webhook_redis redis://[::1]:REDIS_PORT/0 prefix=;',
     'webhook_redis redis://127.0.0.1 on_error=local;',
     'webhook_redis unix:%%TESTDIR%%/no-redis-here.sock;',
+    'webhook_redis sentinel://127.0.0.1/mymaster;',
+    'webhook_redis sentinel://127.0.0.1:26379,localhost:26380,[::1]/m-1.x '
+        . 'timeout=1s;',
     'webhook_redis redis://127.0.0.1:REDIS_PORT;
     webhook_limit_zone zone=rl:1m key=$remote_addr rate=10r/s sync=on;',
+    'webhook_redis redis://127.0.0.1:REDIS_PORT;
+    webhook_limit_zone zone=rl:1m key=$remote_addr rate=10r/s sync=async;',
 )
 {
     (my $name = $http) =~ s/\s*\n\s*/ /g;
@@ -121,6 +126,18 @@ for (
     ['webhook_redis http://127.0.0.1:REDIS_PORT;',
      qr/invalid redis URL "http:\/\/127\.0\.0\.1:\d+", expected/],
     ['webhook_redis redis://;', qr/invalid redis URL "redis:\/\/"/],
+    ['webhook_redis sentinel://127.0.0.1:26379;',
+     qr/invalid redis URL "sentinel:.*", expected "sentinel:\/\/host:port/],
+    ['webhook_redis sentinel://127.0.0.1:26379/;',
+     qr/invalid redis URL "sentinel:.*", expected "sentinel:\/\/host:port/],
+    ['webhook_redis sentinel:///mymaster;',
+     qr/invalid redis URL "sentinel:.*", expected "sentinel:\/\/host:port/],
+    ['webhook_redis sentinel://127.0.0.1,,127.0.0.2/mymaster;',
+     qr/an empty sentinel in redis URL/],
+    ['webhook_redis sentinel://no-such-host.invalid/mymaster;',
+     qr/host not found in .*no-such-host\.invalid|no address for sentinel/],
+    ["webhook_redis sentinel://127.0.0.1/my\x01master;",
+     qr/bad master name/],
     ['webhook_redis unix:relative.sock;',
      qr/invalid redis URL "unix:relative\.sock": the socket path must be absolute/],
     ['webhook_redis redis://127.0.0.1:REDIS_PORT/db1;',
