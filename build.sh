@@ -458,7 +458,10 @@ case "${1:-build}" in
     run)   do_run ;;
     test)  do_test ;;
     test-asan) do_test_asan ;;
-    fuzz)  shift; ensure_packages clang libssl-dev; t/fuzz/run.sh "$@" ;;
+    fuzz)  shift
+           ensure_packages clang libssl-dev libpcre2-dev libhiredis-dev \
+               libjansson-dev
+           "$ROOT/t/fuzz/run.sh" "$@" ;;
     bench) shift; do_bench "$@" ;;
     -h|--help|help)
         sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' ;;

@@ -61,14 +61,16 @@ ngx_http_webhook_allow_ip_file(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_webhook_loc_conf_t *wlcf = conf;
 
-    u_char           *buf, *p, *last, *eol, *start, *end;
-    char             *rv;
-    ssize_t           n;
-    ngx_fd_t          fd;
-    ngx_str_t        *value, name;
-    ngx_uint_t        line;
-    ngx_file_t        file;
-    ngx_file_info_t   fi;
+    u_char               *buf;
+    char                 *rv;
+    ssize_t               n;
+    unsigned              line;
+    ngx_fd_t              fd;
+    ngx_str_t            *value, name;
+    ngx_file_t            file;
+    webhook_str_t         rule;
+    ngx_file_info_t       fi;
+    const unsigned char  *pos;
 
     value = cf->args->elts;
     name = value[1];
@@ -121,41 +123,13 @@ ngx_http_webhook_allow_ip_file(ngx_conf_t *cf, ngx_command_t *cmd,
 
     /* one rule per line; "#" starts a comment; blank lines are fine */
 
-    last = buf + n;
+    pos = buf;
     line = 0;
 
-    for (p = buf; p < last; p = eol + 1) {
+    while (webhook_cidr_next_rule(&pos, buf + n, &rule, &line)) {
 
-        line++;
-
-        eol = ngx_strlchr(p, last, LF);
-        if (eol == NULL) {
-            eol = last;
-        }
-
-        end = ngx_strlchr(p, eol, '#');
-        if (end == NULL) {
-            end = eol;
-        }
-
-        start = p;
-
-        while (start < end && (*start == ' ' || *start == '\t')) {
-            start++;
-        }
-
-        while (end > start
-               && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == CR))
-        {
-            end--;
-        }
-
-        if (start == end) {
-            continue;
-        }
-
-        if (ngx_http_webhook_allow_add(cf, wlcf, start, end - start, &name,
-                                       line)
+        if (ngx_http_webhook_allow_add(cf, wlcf, (u_char *) rule.data,
+                                       rule.len, &name, line)
             != NGX_CONF_OK)
         {
             goto done;

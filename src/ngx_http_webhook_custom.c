@@ -24,6 +24,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
+#include "webhook_custom.h"
 
 
 /*
@@ -33,9 +34,6 @@
  */
 #define NGX_HTTP_WEBHOOK_MATCH_LIMIT  100000
 #define NGX_HTTP_WEBHOOK_DEPTH_LIMIT  10000
-
-
-#define NGX_HTTP_WEBHOOK_BODY_TOKEN   "{body}"
 
 
 /* a group that took no part in the match */
@@ -209,6 +207,72 @@ ngx_http_webhook_pattern_cleanup(void *data)
 #endif
 
 
+#if (NGX_PCRE)
+
+typedef struct {
+    ngx_http_request_t          *request;
+    ngx_http_webhook_pattern_t  *pattern;
+} ngx_http_webhook_match_t;
+
+
+/* one match from offset, for the walk of webhook_pattern_candidates() */
+
+static int
+ngx_http_webhook_pattern_exec(void *data, const unsigned char *value,
+    size_t len, size_t offset, size_t ov[4])
+{
+    ngx_http_webhook_match_t  *m = data;
+
+    int                          rc, i;
+    ngx_http_webhook_pattern_t  *pattern;
+#if (NGX_PCRE2)
+    PCRE2_SIZE                  *v;
+#else
+    int                         *v;
+#endif
+
+    pattern = m->pattern;
+
+#if (NGX_PCRE2)
+    rc = pcre2_match(pattern->regex, value, len, offset, 0,
+                     pattern->match_data, ngx_http_webhook_match_context);
+
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        return 0;
+    }
+
+    v = pcre2_get_ovector_pointer(pattern->match_data);
+#else
+    rc = pcre_exec(pattern->regex->code, pattern->regex->extra,
+                   (const char *) value, (int) len, (int) offset, 0,
+                   pattern->ovector, pattern->ovector_size);
+
+    if (rc == PCRE_ERROR_NOMATCH) {
+        return 0;
+    }
+
+    v = pattern->ovector;
+#endif
+
+    if (rc < 0) {
+        ngx_log_error(NGX_LOG_INFO, m->request->connection->log, 0,
+                      "webhook: webhook_signature_pattern \"%V\" failed "
+                      "on the header (%d), e.g. its match limit",
+                      &pattern->source, rc);
+        return -1;
+    }
+
+    for (i = 0; i < 4; i++) {
+        ov[i] = (i < 2 || rc >= 2) && v[i] != NGX_HTTP_WEBHOOK_UNSET
+                ? (size_t) v[i] : WEBHOOK_UNSET;
+    }
+
+    return 1;
+}
+
+#endif
+
+
 /*
  * Every match's first capture, left to right, into list.  WEBHOOK_OK,
  * WEBHOOK_MISSING (no match), WEBHOOK_MALFORMED (an empty capture, more
@@ -221,78 +285,14 @@ ngx_http_webhook_pattern_match(ngx_http_request_t *r,
     webhook_sig_list_t *list)
 {
 #if (NGX_PCRE)
-    int          rc;
-    size_t       offset, start, end, mstart, mend;
-#if (NGX_PCRE2)
-    PCRE2_SIZE  *ov;
-#else
-    int         *ov;
-#endif
+    ngx_http_webhook_match_t  m;
 
-    ngx_memzero(list, sizeof(webhook_sig_list_t));
+    m.request = r;
+    m.pattern = pattern;
 
-    offset = 0;
-
-    while (offset <= value->len) {
-
-#if (NGX_PCRE2)
-        rc = pcre2_match(pattern->regex, value->data, value->len, offset, 0,
-                         pattern->match_data,
-                         ngx_http_webhook_match_context);
-
-        if (rc == PCRE2_ERROR_NOMATCH) {
-            break;
-        }
-
-        ov = pcre2_get_ovector_pointer(pattern->match_data);
-#else
-        rc = pcre_exec(pattern->regex->code, pattern->regex->extra,
-                       (const char *) value->data, (int) value->len,
-                       (int) offset, 0, pattern->ovector,
-                       pattern->ovector_size);
-
-        if (rc == PCRE_ERROR_NOMATCH) {
-            break;
-        }
-
-        ov = pattern->ovector;
-#endif
-
-        if (rc < 0) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "webhook: webhook_signature_pattern \"%V\" failed "
-                          "on the header (%d), e.g. its match limit",
-                          &pattern->source, rc);
-            return WEBHOOK_MALFORMED;
-        }
-
-        mstart = (size_t) ov[0];
-        mend = (size_t) ov[1];
-
-        /* the first group may not take part in this match: no candidate */
-
-        if (rc >= 2 && ov[2] != NGX_HTTP_WEBHOOK_UNSET) {
-            start = (size_t) ov[2];
-            end = (size_t) ov[3];
-
-            if (end == start
-                || list->ncandidates == WEBHOOK_MAX_CANDIDATES)
-            {
-                return WEBHOOK_MALFORMED;
-            }
-
-            list->candidates[list->ncandidates].data = value->data + start;
-            list->candidates[list->ncandidates].len = end - start;
-            list->ncandidates++;
-        }
-
-        /* an empty match moves on by one, or it would match forever */
-
-        offset = (mend > mstart) ? mend : mend + 1;
-    }
-
-    return list->ncandidates ? WEBHOOK_OK : WEBHOOK_MISSING;
-
+    return webhook_pattern_candidates(value->data, value->len,
+                                      ngx_http_webhook_pattern_exec, &m,
+                                      list);
 #else
 
     return WEBHOOK_ERROR;
@@ -314,10 +314,9 @@ ngx_http_webhook_signed_payload(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_webhook_loc_conf_t *wlcf = conf;
 
-    u_char                   *p, *end, *body;
-    size_t                    tlen;
+    u_char                   *end, *body;
+    size_t                    tlen, off, n;
     ngx_str_t                *value;
-    ngx_uint_t                n;
     ngx_array_t              *parts;
     ngx_http_webhook_part_t  *part;
 
@@ -327,23 +326,16 @@ ngx_http_webhook_signed_payload(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    tlen = sizeof(NGX_HTTP_WEBHOOK_BODY_TOKEN) - 1;
+    tlen = WEBHOOK_BODY_TOKEN_LEN;
     end = value[1].data + value[1].len;
-    body = NULL;
-    n = 0;
 
-    for (p = value[1].data; p + tlen <= end; p++) {
-        if (ngx_strncmp(p, NGX_HTTP_WEBHOOK_BODY_TOKEN, tlen) == 0) {
-            if (n++ == 0) {
-                body = p;
-            }
-        }
-    }
+    (void) webhook_template_body(value[1].data, value[1].len, &off, &n);
+    body = value[1].data + off;
 
     if (n != 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "webhook_signed_payload \"%V\" must contain "
-                           "\"{body}\" exactly once (found %ui): a signature "
+                           "\"{body}\" exactly once (found %uz): a signature "
                            "that does not cover the body lets anyone change "
                            "it", &value[1], n);
         return NGX_CONF_ERROR;

@@ -28,6 +28,7 @@
 #include "webhook_timestamp.h"
 #include "webhook_cidr.h"
 #include "webhook_window.h"
+#include "webhook_redis_url.h"
 
 
 #define NGX_HTTP_WEBHOOK_ENFORCE   0
@@ -721,7 +722,8 @@ void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
 
 /* ngx_http_webhook_redis_sentinel.c */
 ngx_int_t ngx_http_webhook_sentinel_parse_url(ngx_conf_t *cf,
-    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url);
+    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url,
+    const webhook_redis_url_t *ru);
 void ngx_http_webhook_sentinel_init(ngx_http_webhook_redis_conf_t *rcf,
     ngx_log_t *log);
 void ngx_http_webhook_sentinel_ask(void);

@@ -42,6 +42,7 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_webhook_module.h"
+#include "webhook_redis_url.h"
 
 
 #define NGX_HTTP_WEBHOOK_REDIS_SHM_SIZE   (64 * 1024)
@@ -488,76 +489,43 @@ static ngx_int_t
 ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
     ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url)
 {
-    u_char     *p, *last, *slash;
-    size_t      len;
-    ngx_int_t   db;
-    ngx_url_t   u;
+    const char           *err;
+    ngx_url_t             u;
+    webhook_redis_url_t   ru;
 
     rcf->url = *url;
 
-    if (url->len > 11 && ngx_strncmp(url->data, "sentinel://", 11) == 0) {
-        return ngx_http_webhook_sentinel_parse_url(cf, rcf, url);
+    if (webhook_redis_url_parse(url->data, url->len, &ru, &err)
+        != WEBHOOK_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis URL \"%V\"%s", url, err);
+        return NGX_ERROR;
     }
 
-    if (url->len > 5 && ngx_strncmp(url->data, "unix:", 5) == 0) {
+    if (ru.sentinel) {
+        return ngx_http_webhook_sentinel_parse_url(cf, rcf, url, &ru);
+    }
 
-        if (url->data[5] != '/') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis URL \"%V\": the socket path "
-                               "must be absolute", url);
-            return NGX_ERROR;
-        }
-
-        rcf->path.len = url->len - 5;
+    if (ru.unix_socket) {
+        rcf->path.len = ru.path.len;
         rcf->path.data = ngx_pnalloc(cf->pool, rcf->path.len + 1);
         if (rcf->path.data == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_memcpy(rcf->path.data, url->data + 5, rcf->path.len);
+        ngx_memcpy(rcf->path.data, ru.path.data, rcf->path.len);
         rcf->path.data[rcf->path.len] = '\0';
 
         return NGX_OK;
     }
 
-    if (url->len <= 8 || ngx_strncmp(url->data, "redis://", 8) != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis URL \"%V\", expected "
-                           "\"redis://host:port/db\", \"unix:/path\" or "
-                           "\"sentinel://host:port/MASTER_NAME\"", url);
-        return NGX_ERROR;
-    }
-
-    p = url->data + 8;
-    last = url->data + url->len;
-
-    /* the database: after the first "/" past the host ("[::1]" has none) */
-
-    slash = ngx_strlchr(p, last, '/');
-
-    if (slash) {
-        len = last - slash - 1;
-
-        if (len) {
-            db = ngx_atoi(slash + 1, len);
-
-            if (db == NGX_ERROR) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid redis URL \"%V\": bad database "
-                                   "number", url);
-                return NGX_ERROR;
-            }
-
-            rcf->db = (ngx_uint_t) db;
-        }
-
-        last = slash;
-    }
+    rcf->db = (ngx_uint_t) ru.db;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
 
-    u.url.data = p;
-    u.url.len = last - p;
+    u.url.data = (u_char *) ru.host.data;
+    u.url.len = ru.host.len;
     u.default_port = 6379;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {

@@ -25,6 +25,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
+#include "webhook_redis_url.h"
 
 
 #define NGX_HTTP_WEBHOOK_SENTINEL_PORT     26379
@@ -85,43 +86,22 @@ static ngx_int_t ngx_http_webhook_sentinel_address(u_char *host, size_t len);
 
 ngx_int_t
 ngx_http_webhook_sentinel_parse_url(ngx_conf_t *cf,
-    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url)
+    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url,
+    const webhook_redis_url_t *ru)
 {
-    u_char                         *p, *last, *slash, *comma, *q;
     ngx_url_t                       u;
+    webhook_str_t                   list, host;
     ngx_http_webhook_redis_addr_t  *a;
 
-    p = url->data + sizeof("sentinel://") - 1;
-    last = url->data + url->len;
+    /* the shape is checked: the name is printable, without spaces */
 
-    slash = ngx_strlchr(p, last, '/');
-
-    if (slash == NULL || slash + 1 == last || slash == p) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis URL \"%V\", expected "
-                           "\"sentinel://host:port[,host:port...]/"
-                           "MASTER_NAME\"", url);
-        return NGX_ERROR;
-    }
-
-    /* the name: printable, no spaces (it travels in a pub/sub message) */
-
-    for (q = slash + 1; q < last; q++) {
-        if (*q <= 0x20 || *q >= 0x7f || *q == '/') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis URL \"%V\": bad master name",
-                               url);
-            return NGX_ERROR;
-        }
-    }
-
-    rcf->master_name.len = last - slash - 1;
+    rcf->master_name.len = ru->master.len;
     rcf->master_name.data = ngx_pnalloc(cf->pool, rcf->master_name.len + 1);
     if (rcf->master_name.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(rcf->master_name.data, slash + 1, rcf->master_name.len);
+    ngx_memcpy(rcf->master_name.data, ru->master.data, rcf->master_name.len);
     rcf->master_name.data[rcf->master_name.len] = '\0';
 
     rcf->sentinels = ngx_array_create(cf->pool, 3,
@@ -130,16 +110,14 @@ ngx_http_webhook_sentinel_parse_url(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    while (p < slash) {
-        comma = ngx_strlchr(p, slash, ',');
-        if (comma == NULL) {
-            comma = slash;
-        }
+    list = ru->host;
+
+    while (webhook_redis_url_next_host(&list, &host)) {
 
         ngx_memzero(&u, sizeof(ngx_url_t));
 
-        u.url.data = p;
-        u.url.len = comma - p;
+        u.url.data = (u_char *) host.data;
+        u.url.len = host.len;
         u.default_port = NGX_HTTP_WEBHOOK_SENTINEL_PORT;
 
         if (u.url.len == 0 || ngx_parse_url(cf->pool, &u) != NGX_OK) {
@@ -170,8 +148,6 @@ ngx_http_webhook_sentinel_parse_url(ngx_conf_t *cf,
                                     a->host.data, NGX_SOCKADDR_STRLEN, 0);
         a->host.data[a->host.len] = '\0';
         a->port = (int) ngx_inet_get_port(u.addrs[0].sockaddr);
-
-        p = comma + 1;
     }
 
     return NGX_OK;

@@ -137,3 +137,49 @@ webhook_cidr_match(const webhook_cidr_t *cidr, int family,
 
     return 1;
 }
+
+
+int
+webhook_cidr_next_rule(const unsigned char **pos, const unsigned char *last,
+    webhook_str_t *rule, unsigned *line)
+{
+    const unsigned char  *p, *eol, *start, *end;
+
+    for (p = *pos; p < last; p = eol + 1) {
+
+        (*line)++;
+
+        eol = memchr(p, '\n', last - p);
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        end = memchr(p, '#', eol - p);
+        if (end == NULL) {
+            end = eol;
+        }
+
+        start = p;
+
+        while (start < end && (*start == ' ' || *start == '\t')) {
+            start++;
+        }
+
+        while (end > start
+               && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        {
+            end--;
+        }
+
+        if (start < end) {
+            rule->data = start;
+            rule->len = end - start;
+            *pos = (eol < last) ? eol + 1 : last;
+            return 1;
+        }
+    }
+
+    *pos = last;
+
+    return 0;
+}

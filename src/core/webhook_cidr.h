@@ -39,5 +39,15 @@ int webhook_cidr_parse(const unsigned char *p, size_t len,
 int webhook_cidr_match(const webhook_cidr_t *cidr, int family,
     const unsigned char *addr);
 
+/*
+ * The next rule of an allowlist file in [*pos, last): one rule per line,
+ * "#" starts a comment, spaces, tabs and a CR around a rule are ignored,
+ * blank lines are skipped.  Returns 1 with the rule in *rule and its line
+ * number (counted in *line, start it at 0) or 0 at the end of the text.
+ * Never reads past last; the rule is never empty.
+ */
+int webhook_cidr_next_rule(const unsigned char **pos,
+    const unsigned char *last, webhook_str_t *rule, unsigned *line);
+
 
 #endif /* _WEBHOOK_CIDR_H_INCLUDED_ */

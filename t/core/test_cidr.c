@@ -3,6 +3,7 @@
  */
 
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -37,6 +38,46 @@ match(const char *rule, const char *addr)
     }
 
     return -2;
+}
+
+
+static void is_rules(const char *text, const char *expected,
+    const char *name);
+
+
+/* the lines of a webhook_allow_ip_file, joined with "|" */
+
+static const char *
+rules(const char *text)
+{
+    static char           out[256];
+    size_t                n;
+    unsigned              line;
+    webhook_str_t         rule;
+    const unsigned char  *p, *last;
+
+    p = tap_dups(text);
+    last = p + strlen(text);
+    line = 0;
+    n = 0;
+    out[0] = '\0';
+
+    while (webhook_cidr_next_rule(&p, last, &rule, &line)) {
+        n += snprintf(out + n, sizeof(out) - n, "%s%u:%.*s", n ? "|" : "",
+                      line, (int) rule.len, (const char *) rule.data);
+    }
+
+    return out;
+}
+
+
+static void
+is_rules(const char *text, const char *expected, const char *name)
+{
+    const char  *got;
+
+    got = rules(text);
+    tap_is_str(got, strlen(got), expected, "%s", name);
 }
 
 
@@ -90,4 +131,16 @@ test_cidr(void)
     tap_is_int(match("::/0", "10.1.2.3"), 0, "IPv6 rule, IPv4 client");
     tap_is_int(match("10.0.0.0/8", "2001:db8::1"), 0, "IPv4 rule, IPv6");
     tap_is_int(match("2001:db8::7/127", "2001:db8::6"), 1, "/127 pair");
+
+
+    /* allowlist file lines */
+
+    is_rules("", "", "empty file: no rule");
+    is_rules("10.0.0.0/8", "1:10.0.0.0/8",
+               "one rule without a newline");
+    is_rules("# a\n\n  10.0.0.0/8  # office\r\n\t::1\t\n", "3:10.0.0.0/8|4:::1", "comments, blanks, CR and tabs");
+    is_rules("#\n#x\n \t \r\n", "", "only comments and blanks");
+    is_rules("1.2.3.4\r", "1:1.2.3.4", "a CR at the very end");
+    is_rules("a b\n\n", "1:a b",
+               "inner spaces stay (the CIDR parser refuses them)");
 }

@@ -23,6 +23,8 @@ main(int argc, char **argv)
     test_timestamp();
     test_cidr();
     test_window();
+    test_custom();
+    test_redis_url();
     test_form();
     test_json();
     test_ed25519(argc > 1 ? argv[1] : NULL);

@@ -19,6 +19,8 @@ void test_sigheader(void);
 void test_timestamp(void);
 void test_cidr(void);
 void test_window(void);
+void test_custom(void);
+void test_redis_url(void);
 
 
 #endif /* _WEBHOOK_TEST_CORE_H_INCLUDED_ */
