@@ -82,7 +82,7 @@ static ngx_rbtree_node_t   ngx_http_webhook_limit_sentinel;
 
 /*
  * Park r until every key in items had one exchange, or the timeout.
- * NGX_AGAIN: r waits (ctx->waiting_limit).  NGX_DECLINED: no exchange
+ * NGX_AGAIN: r waits (the handler's LIMIT state).  NGX_DECLINED: no exchange
  * could be sent (not connected); r decides now, as on_error= says.
  */
 
@@ -146,8 +146,6 @@ ngx_http_webhook_limit_wait(ngx_http_request_t *r,
 
     /* not cancelable: a graceful shutdown lets the request finish */
     ngx_add_timer(&w->event, wmcf->redis->timeout);
-
-    ctx->waiting_limit = 1;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "webhook: limit: waiting for %ui exchange(s)", n);
@@ -339,7 +337,6 @@ ngx_http_webhook_limit_wake(ngx_event_t *ev)
 
     ngx_http_webhook_limit_unlink(w);
 
-    ctx->waiting_limit = 0;
     ctx->limit_view = w->failed ? NGX_HTTP_WEBHOOK_VIEW_FAILED
                                 : NGX_HTTP_WEBHOOK_VIEW_ANSWERED;
 

@@ -50,8 +50,21 @@ typedef enum {
     NGX_HTTP_WEBHOOK_BODY_TOO_LARGE,
     NGX_HTTP_WEBHOOK_REDIS_UNAVAILABLE,    /* on_error=closed, Redis down */
     NGX_HTTP_WEBHOOK_QUEUE_UNAVAILABLE,    /* webhook_enqueue: not stored */
+    NGX_HTTP_WEBHOOK_SUBREQUEST_UNSUPPORTED,
     NGX_HTTP_WEBHOOK_NREASONS
 } ngx_http_webhook_reason_e;
+
+
+/* where a request is in the pipeline (ngx_http_webhook_handler.c) */
+typedef enum {
+    NGX_HTTP_WEBHOOK_STATE_START = 0,      /* to be judged in this location */
+    NGX_HTTP_WEBHOOK_STATE_LIMIT,          /* waiting for fresh views of
+                                              synced limit keys */
+    NGX_HTTP_WEBHOOK_STATE_BODY,           /* waiting for the body */
+    NGX_HTTP_WEBHOOK_STATE_VERIFY,         /* the body is here: verify it */
+    NGX_HTTP_WEBHOOK_STATE_REPLAY,         /* waiting for Redis's claim */
+    NGX_HTTP_WEBHOOK_STATE_DONE            /* judged: ctx->reason says */
+} ngx_http_webhook_state_e;
 
 
 /* how a preset's signature header is laid out */
@@ -141,8 +154,8 @@ typedef struct ngx_http_webhook_pattern_s   ngx_http_webhook_pattern_t;
 
 /*
  * A step of a scheme that does not fit the generic path: it reads what
- * it needs, and leaves its verdict in ctx->reason (and ctx->verified).
- * NGX_OK, or NGX_ERROR for an internal failure.
+ * it needs and returns its verdict: NGX_HTTP_WEBHOOK_PASS (NGX_OK), a
+ * reason, or NGX_ERROR for an internal failure.
  */
 typedef ngx_int_t (*ngx_http_webhook_step_pt)(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
@@ -367,6 +380,7 @@ typedef void (*ngx_http_webhook_redis_done_pt)(ngx_http_request_t *r,
 typedef struct {
     ngx_http_webhook_zone_t          *zone;
     ngx_uint_t                        dry_run;
+    ngx_uint_t                        charge_verified;
 } ngx_http_webhook_limit_t;
 
 
@@ -470,11 +484,19 @@ struct ngx_http_webhook_loc_conf_s {
 
 /*
  * Per-request state.  It lives in a pool cleanup entry so it survives
- * the ctx reset of an internal redirect (error_page, try_files): a
- * request is judged once, and its variables still answer afterwards.
+ * the ctx reset of an internal redirect (error_page, try_files): the
+ * handler decides there whether the verdict still holds, and the
+ * variables still answer afterwards.
  */
 struct ngx_http_webhook_ctx_s {
+    ngx_http_webhook_state_e          state;
     ngx_http_webhook_loc_conf_t      *conf;         /* what judged it */
+    ngx_http_webhook_loc_conf_t      *verified_by;  /* whose verification
+                                                       it passed */
+    ngx_array_t                      *counted;      /* limit arrays it was
+                                                       counted against */
+    ngx_array_t                      *reserved;     /* charge=verified
+                                                       slots it holds */
     ngx_http_webhook_reason_e         reason;       /* refused for */
     ngx_http_webhook_reason_e         would_reason; /* monitor, dry_run */
 
@@ -521,20 +543,12 @@ struct ngx_http_webhook_ctx_s {
     ngx_str_t                         redis_value;
     ngx_int_t                         claim;        /* what Redis said */
 
-    unsigned                          done:1;
-    unsigned                          pre_checked:1;
-    unsigned                          headers_failed:1;
     unsigned                          rl_set:1;
     unsigned                          duplicate:1;
     unsigned                          verified:1;
     unsigned                          has_timestamp:1;
-    unsigned                          body_read:1;
-    unsigned                          waiting_body:1;
-    unsigned                          waiting_redis:1;
-    unsigned                          waiting_limit:1;
+    unsigned                          body_read:1;  /* all of it */
     unsigned                          limit_view:2; /* ..._VIEW_* */
-    unsigned                          claimed:1;    /* Redis answered (or
-                                                       did not in time) */
     unsigned                          redis_held:1; /* ours in Redis */
     unsigned                          id_evaluated:1;
     unsigned                          event_evaluated:1;
@@ -583,8 +597,10 @@ ngx_int_t ngx_http_webhook_public_url(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_str_t *url);
 ngx_int_t ngx_http_webhook_hash_body(ngx_http_request_t *r,
     webhook_hmac_t **keys, ngx_uint_t nkeys);
-void ngx_http_webhook_check_time(ngx_http_webhook_loc_conf_t *wlcf,
-    ngx_http_webhook_ctx_t *ctx, ngx_str_t *value, webhook_ts_format_t fmt);
+ngx_int_t ngx_http_webhook_check_time(ngx_http_webhook_ctx_t *ctx,
+    ngx_str_t *value, webhook_ts_format_t fmt);
+ngx_int_t ngx_http_webhook_window(ngx_http_webhook_loc_conf_t *wlcf,
+    ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
 
 /* ngx_http_webhook_ed25519.c */
@@ -668,6 +684,8 @@ char *ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webhook_limit_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+void ngx_http_webhook_limit_settle(ngx_http_webhook_ctx_t *ctx,
+    ngx_uint_t commit);
 ngx_int_t ngx_http_webhook_limit_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_webhook_limit_collect(ngx_http_webhook_zone_t *zone,
     ngx_array_t *items);

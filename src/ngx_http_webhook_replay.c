@@ -355,7 +355,6 @@ ngx_http_webhook_replay_claim(ngx_http_request_t *r,
                                      ngx_http_webhook_replay_claim_done);
 
     if (rc == NGX_AGAIN) {
-        ctx->waiting_redis = 1;
         return NGX_AGAIN;
     }
 
@@ -380,8 +379,6 @@ ngx_http_webhook_replay_claim_done(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
-    ctx->waiting_redis = 0;
-    ctx->claimed = 1;
     ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_NONE;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
