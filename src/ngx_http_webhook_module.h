@@ -311,6 +311,18 @@ struct ngx_http_webhook_limit_sync_s {
 typedef struct ngx_http_webhook_redis_sh_s  ngx_http_webhook_redis_sh_t;
 
 
+/*
+ * The node's limit sync lease, in the webhook_redis shared memory zone:
+ * the worker that exchanges the node's counts (ngx_http_webhook_limit_
+ * sync.c), under the zone's mutex, and the rounds that succeeded.
+ */
+typedef struct {
+    ngx_pid_t                         leader;
+    ngx_msec_t                        until;        /* ngx_current_msec */
+    ngx_atomic_t                      syncs;
+} ngx_http_webhook_lease_t;
+
+
 /* an address literal and a port, resolved at configuration time */
 typedef struct {
     ngx_str_t                         host;         /* NUL-terminated */
@@ -343,6 +355,7 @@ typedef struct {
     ngx_shm_zone_t                   *shm_zone;
     ngx_slab_pool_t                  *shpool;
     ngx_http_webhook_redis_sh_t      *sh;
+    ngx_http_webhook_lease_t         *lease;        /* in sh */
 } ngx_http_webhook_redis_conf_t;
 
 
@@ -697,6 +710,9 @@ void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
     ngx_uint_t n);
+void ngx_http_webhook_limit_sync_init(ngx_http_webhook_redis_conf_t *rcf,
+    ngx_log_t *log);
+void ngx_http_webhook_limit_sync_exit(void);
 
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -735,6 +751,7 @@ ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
 ngx_int_t ngx_http_webhook_redis_sync_counts(
     ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
+ngx_uint_t ngx_http_webhook_redis_connected(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
 
