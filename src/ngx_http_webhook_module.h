@@ -203,6 +203,22 @@ typedef struct {
     const ngx_http_webhook_scheme_t  *scheme;       /* NULL: generic */
     ngx_uint_t                        custom;       /* webhook_verify
                                                        custom's template */
+    time_t                            redelivery;   /* without a signed
+                                                       timestamp: how long
+                                                       the provider may send
+                                                       a delivery again, s
+                                                       (0: the 24 h floor) */
+    const char                       *key_json;     /* the signed field of
+                                                       the JSON body a
+                                                       replay record is
+                                                       keyed on (Mailgun's
+                                                       token) */
+    ngx_uint_t                        id_not_unique; /* the id may name the
+                                                       sender, not the
+                                                       delivery (Meta's
+                                                       entry id): records
+                                                       are keyed on the
+                                                       signature alone */
 } ngx_http_webhook_preset_t;
 
 
@@ -210,6 +226,9 @@ typedef struct {
 
 #define NGX_HTTP_WEBHOOK_ZONE_LIMIT    1
 #define NGX_HTTP_WEBHOOK_ZONE_REPLAY   2
+
+/* a delivery's replay keys: what the signature covers, the unsigned id */
+#define NGX_HTTP_WEBHOOK_REPLAY_KEYS   2
 
 
 /*
@@ -544,15 +563,17 @@ struct ngx_http_webhook_ctx_s {
     uint64_t                          rl_remaining;
     int64_t                           rl_reset_ms;
 
-    /* the replay record this request holds while in flight */
+    /* the replay records this request holds while in flight: one per
+       key (ngx_http_webhook_replay.c) */
     ngx_http_webhook_zone_t          *replay_zone;
-    ngx_str_t                         replay_key;
-    uint32_t                          replay_hash;
+    ngx_str_t                         replay_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
+    uint32_t                          replay_hash[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
+    ngx_uint_t                        replay_nkeys;
     uint64_t                          replay_token;
     ngx_msec_t                        replay_ttl;
 
-    /* its mirror in Redis (webhook_replay ... redis=on) */
-    ngx_str_t                         redis_key;
+    /* their mirror in Redis (webhook_replay ... redis=on) */
+    ngx_str_t                         redis_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
     ngx_str_t                         redis_value;
     ngx_int_t                         claim;        /* what Redis said */
 
@@ -588,6 +609,10 @@ ngx_http_webhook_ctx_t *ngx_http_webhook_get_ctx(ngx_http_request_t *r);
 
 /* ngx_http_webhook_presets.c */
 const ngx_http_webhook_preset_t *ngx_http_webhook_preset_find(ngx_str_t *name);
+ngx_uint_t ngx_http_webhook_preset_id_signed(
+    const ngx_http_webhook_preset_t *preset);
+ngx_msec_t ngx_http_webhook_preset_record_ttl(
+    const ngx_http_webhook_preset_t *preset, time_t tolerance);
 
 /* ngx_http_webhook_secret.c */
 char *ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
@@ -697,9 +722,10 @@ char *ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webhook_limit_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+ngx_int_t ngx_http_webhook_limit_headers(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
 void ngx_http_webhook_limit_settle(ngx_http_webhook_ctx_t *ctx,
     ngx_uint_t commit);
-ngx_int_t ngx_http_webhook_limit_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_webhook_limit_collect(ngx_http_webhook_zone_t *zone,
     ngx_array_t *items);
 void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
@@ -721,7 +747,7 @@ char *ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webhook_replay_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
-void ngx_http_webhook_replay_finish(ngx_http_request_t *r,
+void ngx_http_webhook_replay_settle(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_replay_claimed(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
@@ -751,6 +777,7 @@ ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
 ngx_int_t ngx_http_webhook_redis_sync_counts(
     ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
+void ngx_http_webhook_redis_flush(void);
 ngx_uint_t ngx_http_webhook_redis_connected(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);

@@ -229,36 +229,50 @@ static const char  ngx_http_webhook_script_sync[] =
 
 
 /*
- * KEYS: the delivery's record; ARGV: our in-flight value, the ttl in ms.
- * The first to SET NX has it; "d" marks a delivery the upstream took.
+ * KEYS: the delivery's records (one per key); ARGV: our in-flight value,
+ * the ttl in ms.  "d" under any key: delivered; else a record under any
+ * key: in flight; else all are ours.  "d" marks a delivery the upstream
+ * took.
  */
 
 static const char  ngx_http_webhook_script_claim[] =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-    "  return 'new'\n"
+    "local busy = false\n"
+    "for i = 1, #KEYS do\n"
+    "  local v = redis.call('GET', KEYS[i])\n"
+    "  if v == 'd' then\n"
+    "    return 'delivered'\n"
+    "  end\n"
+    "  if v then\n"
+    "    busy = true\n"
+    "  end\n"
     "end\n"
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v == 'd' then\n"
-    "  return 'delivered'\n"
+    "if busy then\n"
+    "  return 'in_flight'\n"
     "end\n"
-    "return 'in_flight'\n";
+    "for i = 1, #KEYS do\n"
+    "  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])\n"
+    "end\n"
+    "return 'new'\n";
 
 
 /*
- * KEYS: the record; ARGV: our in-flight value, the ttl in ms, or 0 to
- * drop it.  Only the request that holds the record may settle it.
+ * KEYS: the records; ARGV: our in-flight value, the ttl in ms, or 0 to
+ * drop them.  Only the request that holds a record may settle it.
  */
 
 static const char  ngx_http_webhook_script_settle[] =
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
-    "  return 0\n"
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('GET', KEYS[i]) == ARGV[1] then\n"
+    "    if ARGV[2] == '0' then\n"
+    "      redis.call('DEL', KEYS[i])\n"
+    "    else\n"
+    "      redis.call('SET', KEYS[i], 'd', 'PX', ARGV[2])\n"
+    "    end\n"
+    "    n = n + 1\n"
+    "  end\n"
     "end\n"
-    "if ARGV[2] == '0' then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])\n"
-    "end\n"
-    "return 1\n";
+    "return n\n";
 
 
 static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
@@ -933,17 +947,18 @@ ngx_http_webhook_redis_connect_to(const char *host, int port)
 /*
  * Connected (or not).  On failure hiredis frees the context right after
  * this returns; on success the handshake goes out at once, pipelined:
- * AUTH, SELECT, PING.  The connection counts once PING is answered, so a
- * Redis that accepts but does not answer (DEBUG SLEEP, CLIENT PAUSE) is
- * not taken for a working one.
+ * AUTH, SELECT, PING, then SCRIPT LOAD of each script.  The connection
+ * counts once PING is answered, so a Redis that accepts but does not
+ * answer (DEBUG SLEEP, CLIENT PAUSE) is not taken for a working one.
  */
 
 static void
 ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 {
     u_char                         *p;
-    size_t                          argvlen[2];
-    const char                     *argv[2];
+    size_t                          argvlen[3];
+    ngx_uint_t                      i;
+    const char                     *argv[3];
     redisAsyncContext              *ac;
     ngx_http_webhook_redis_conf_t  *rcf;
     u_char                          db[NGX_INT_T_LEN];
@@ -1006,6 +1021,26 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 
     (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
                                  (void *) "PING", 1, argv, argvlen);
+
+    /*
+     * After PING, off the handshake's path: the scripts are still known
+     * to Redis before the first EVALSHA on this connection (Redis runs a
+     * connection's commands in order), so no NOSCRIPT round trip delays
+     * a replay settle past the answer.
+     */
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_NSCRIPTS; i++) {
+        argv[0] = "SCRIPT";
+        argvlen[0] = 6;
+        argv[1] = "LOAD";
+        argvlen[1] = 4;
+        argv[2] = (const char *) ngx_http_webhook_scripts[i].data;
+        argvlen[2] = ngx_http_webhook_scripts[i].len;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "SCRIPT LOAD", 3, argv,
+                                     argvlen);
+    }
 }
 
 
@@ -1343,6 +1378,21 @@ ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 }
 
 
+/*
+ * Write what is queued now rather than on the next turn of the event
+ * loop: a replay record's settle reaches Redis before the answer that
+ * settled it reaches the client.
+ */
+
+void
+ngx_http_webhook_redis_flush(void)
+{
+    if (rw.ac && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY && !rw.exiting) {
+        redisAsyncHandleWrite(rw.ac);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_webhook_redis_send(ngx_http_webhook_redis_cmd_t *cmd)
 {
@@ -1476,9 +1526,11 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     size_t len)
 {
     u_char                         *p, *last;
+    size_t                          n;
     const char                     *then;
     ngx_http_webhook_redis_sh_t    *sh;
     ngx_http_webhook_redis_conf_t  *rcf;
+    u_char                          text[NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
 
     rcf = rw.conf;
 
@@ -1496,28 +1548,33 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
         len = ngx_strlen(detail);
     }
 
-    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+    /*
+     * What Redis (or whatever answers on its port) said is hostile
+     * input: it goes to the log and to the status page as printable
+     * ASCII only, and bounded.
+     */
 
-    ngx_shmtx_lock(&rcf->shpool->mutex);
+    p = ngx_slprintf(text, text + sizeof(text), "%s: %*s", what, len, detail);
+    n = p - text;
 
-    p = sh->last_error;
-    last = p + NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX;
-    p = ngx_slprintf(p, last, "%s: %*s", what, len, detail);
-
-    /* the status page prints it as JSON: printable ASCII only */
-    sh->last_error_len = p - sh->last_error;
-
-    for (p = sh->last_error; p < sh->last_error + sh->last_error_len; p++) {
+    for (p = text; p < text + n; p++) {
         if (*p < 0x20 || *p >= 0x7f) {
             *p = '?';
         }
     }
 
+    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    last = ngx_cpymem(sh->last_error, text, n);
+    sh->last_error_len = last - sh->last_error;
+
     ngx_shmtx_unlock(&rcf->shpool->mutex);
 
     if (!ngx_atomic_cmp_set(&sh->outage, 0, 1)) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                       "webhook: redis %V: %s: %s", &rcf->url, what, detail);
+                       "webhook: redis %V: %*s", &rcf->url, n, text);
         return;
     }
 
@@ -1538,8 +1595,8 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     }
 
     ngx_log_error(NGX_LOG_WARN, rw.log, 0,
-                  "webhook: redis %V is unavailable (%s: %*s): %s until it "
-                  "is back", &rcf->url, what, len, detail, then);
+                  "webhook: redis %V is unavailable (%*s): %s until it "
+                  "is back", &rcf->url, n, text, then);
 }
 
 
