@@ -13,12 +13,19 @@
 #   ./build.sh fuzz [SECONDS]
 #                         build every libFuzzer target in t/fuzz/ and run each
 #                         for SECONDS (default 30) from its corpus
+#   ./build.sh test-static
+#                         build nginx from Debian's orig tarball with the
+#                         module linked in, and run the limit tests on it
+#                         (./build.sh test runs them too)
 #   ./build.sh deb        build the Debian package libnginx-mod-http-webhook
 #                         with debhelper and dh_nginx (build/deb/*.deb)
 #
 #   NGINX_SRC=/path/to/nginx-x.y.z ./build.sh
 #                         build nginx from that tree plus the module
 #                         (binary at build/nginx, module beside it)
+#   WEBHOOK_STATIC=1 NGINX_SRC=/path/to/nginx-x.y.z ./build.sh
+#                         the same with the module linked into nginx
+#                         (--add-module): build/nginx-static
 #
 # As root, missing Debian packages are installed with apt; otherwise the
 # missing ones are named and the script stops.
@@ -79,7 +86,7 @@ run as root, or: sudo apt-get install ${missing[*]}"
 configure_stamp() {
     {
         cat "$ROOT/config"
-        echo "$ROOT" "$1" "$CC_OPT" "$LD_OPT"
+        echo "$ROOT" "$@" "$CC_OPT" "$LD_OPT"
         cat "$1/conf_flags" 2>/dev/null || true
     } | sha256sum | cut -d' ' -f1
 }
@@ -123,13 +130,20 @@ install_module() {
 }
 
 
+# WEBHOOK_STATIC=1 links the module into the nginx binary (--add-module,
+# build/nginx-static, no .so); otherwise it is a dynamic module beside
+# build/nginx.
 build_with_nginx_source() {
-    local tree src stamp
+    local tree src stamp add=--add-dynamic-module
     tree=$(cd "$NGINX_SRC" && pwd)
     [ -x "$tree/configure" ] || [ -x "$tree/auto/configure" ] \
         || die "NGINX_SRC=$NGINX_SRC is not an nginx source tree"
     src="$BUILD/nginx-custom"
-    stamp=$(configure_stamp "$tree")
+    if [ -n "${WEBHOOK_STATIC:-}" ]; then
+        src="$BUILD/nginx-static-src"
+        add=--add-module
+    fi
+    stamp=$(configure_stamp "$tree" "$add")
 
     if [ ! -f "$src/objs/Makefile" ] \
        || [ "$(cat "$src/.webhook-configure" 2>/dev/null)" != "$stamp" ]
@@ -145,10 +159,19 @@ build_with_nginx_source() {
                 --with-threads --with-http_ssl_module --with-http_v2_module \
                 --with-http_realip_module --with-http_auth_request_module \
                 --with-cc-opt="$CC_OPT" --with-ld-opt="$LD_OPT" \
-                --add-dynamic-module="$ROOT" > "$BUILD/configure.log" 2>&1 \
+                "$add=$ROOT" > "$BUILD/configure.log" 2>&1 \
                 || { tail -30 "$BUILD/configure.log" >&2; exit 1; }
         )
         echo "$stamp" > "$src/.webhook-configure"
+    fi
+
+    if [ -n "${WEBHOOK_STATIC:-}" ]; then
+        log "compiling nginx with $MODULE built in"
+        make -s -C "$src" -f objs/Makefile binary -j"$(nproc)" \
+            >"$BUILD/make.log" 2>&1 || { cat "$BUILD/make.log" >&2; exit 1; }
+        cp "$src/objs/nginx" "$BUILD/.nginx-static.new"
+        mv -f "$BUILD/.nginx-static.new" "$BUILD/nginx-static"
+        return 0
     fi
 
     log "compiling nginx and $MODULE.so"
@@ -164,6 +187,9 @@ do_build() {
     ensure_packages "${BUILD_PACKAGES[@]}"
     if [ -n "${NGINX_SRC:-}" ]; then
         build_with_nginx_source
+        [ -z "${WEBHOOK_STATIC:-}" ] || { log "built build/nginx-static"; return 0; }
+    elif [ -n "${WEBHOOK_STATIC:-}" ]; then
+        die "WEBHOOK_STATIC=1 needs NGINX_SRC=/path/to/nginx-source"
     else
         build_against_system_nginx
     fi
@@ -216,7 +242,11 @@ fetch_nginx_source() {
         ensure_deb_src >&2
         log "downloading Debian's nginx source ($orig)"
         mkdir -p "$dl"
+        # apt checks each file against the signed index as it arrives:
+        # the orig tarball is enough, even if the .dsc or the Debian
+        # tarball of the newest revision is missing from a mirror
         ( cd "$dl" && apt-get source --download-only -qq nginx ) >&2 \
+            || [ -f "$dl/$orig" ] \
             || die "apt-get source --download-only nginx failed"
         [ -f "$dl/$orig" ] || die "apt did not fetch $orig"
     fi
@@ -345,6 +375,25 @@ do_test() {
     TEST_NGINX_BINARY=$(nginx_binary) \
     TEST_WEBHOOK_MODULE="$BUILD/$MODULE.so" \
         prove -r ${PROVE_ARGS:--j2} t/
+    [ -n "${NGINX_SRC:-}" ] || do_test_static
+}
+
+
+# The tests of what a static build could lose, against nginx built from
+# Debian's orig tarball with the module linked in (--add-module): the
+# header filter (RateLimit-*, Retry-After) must run among nginx's own
+# filters there too.  The source and the build are cached in build/.
+STATIC_TESTS=(t/063-limit.t t/064-limit-concurrency.t)
+
+do_test_static() {
+    local tree
+    ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" dpkg-dev
+    tree=$(fetch_nginx_source)
+    NGINX_SRC="$tree" WEBHOOK_STATIC=1 build_with_nginx_source
+    cd "$ROOT"
+    log "the limit tests against build/nginx-static"
+    TEST_NGINX_BINARY="$BUILD/nginx-static" TEST_WEBHOOK_NO_MODULE=1 \
+        prove ${PROVE_ARGS:--j2} "${STATIC_TESTS[@]}"
 }
 
 
@@ -496,6 +545,7 @@ case "${1:-build}" in
     run)   do_run ;;
     test)  do_test ;;
     test-asan) do_test_asan ;;
+    test-static) do_test_static ;;
     fuzz)  shift
            ensure_packages clang libssl-dev libpcre2-dev libhiredis-dev \
                libjansson-dev
@@ -503,6 +553,6 @@ case "${1:-build}" in
     bench) shift; do_bench "$@" ;;
     deb)   do_deb ;;
     -h|--help|help)
-        sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (build, run, test, test-asan, fuzz, bench, deb)" ;;
+        sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (build, run, test, test-static, test-asan, fuzz, bench, deb)" ;;
 esac
