@@ -598,6 +598,7 @@ ngx_http_webhook_verify(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_webhook_loc_conf_t *wlcf = conf;
 
+    u_char     *names;
     ngx_str_t  *value;
 
     if (wlcf->preset != NGX_CONF_UNSET_PTR) {
@@ -614,8 +615,12 @@ ngx_http_webhook_verify(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     wlcf->preset = ngx_http_webhook_preset_find(&value[1]);
 
     if (wlcf->preset == NULL) {
+        names = ngx_http_webhook_preset_names(cf->pool);
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown webhook_verify preset \"%V\"", &value[1]);
+                           "unknown webhook_verify preset \"%V\"; "
+                           "valid: %s, or off", &value[1],
+                           names ? names : (u_char *) "(none)");
         return NGX_CONF_ERROR;
     }
 

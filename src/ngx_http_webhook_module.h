@@ -280,6 +280,10 @@ typedef struct {
 
     /* replay zones */
     ngx_msec_t                        ttl;          /* 0: 2 x tolerance */
+
+    /* where "zone=NAME" first named it, for an undeclared zone's error */
+    u_char                           *used_file;
+    ngx_uint_t                        used_line;
 } ngx_http_webhook_zone_t;
 
 
@@ -618,6 +622,7 @@ ngx_http_webhook_ctx_t *ngx_http_webhook_get_ctx(ngx_http_request_t *r);
 
 /* ngx_http_webhook_presets.c */
 const ngx_http_webhook_preset_t *ngx_http_webhook_preset_find(ngx_str_t *name);
+u_char *ngx_http_webhook_preset_names(ngx_pool_t *pool);
 ngx_uint_t ngx_http_webhook_preset_id_signed(
     const ngx_http_webhook_preset_t *preset);
 ngx_msec_t ngx_http_webhook_preset_record_ttl(

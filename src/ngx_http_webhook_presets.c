@@ -492,3 +492,42 @@ ngx_http_webhook_preset_record_ttl(const ngx_http_webhook_preset_t *preset,
 
     return (ngx_msec_t) s * 1000;
 }
+
+
+/* "bitbucket, calendly, ..., custom": for the unknown preset's error */
+
+u_char *
+ngx_http_webhook_preset_names(ngx_pool_t *pool)
+{
+    u_char      *names, *p;
+    size_t       len;
+    ngx_uint_t   i, n;
+
+    n = sizeof(ngx_http_webhook_presets) / sizeof(ngx_http_webhook_presets[0]);
+    len = 1;
+
+    for (i = 0; i < n; i++) {
+        len += ngx_http_webhook_presets[i].name.len + 2;
+    }
+
+    names = ngx_pnalloc(pool, len);
+    if (names == NULL) {
+        return NULL;
+    }
+
+    p = names;
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+            *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, ngx_http_webhook_presets[i].name.data,
+                       ngx_http_webhook_presets[i].name.len);
+    }
+
+    *p = '\0';
+
+    return names;
+}

@@ -202,6 +202,8 @@ ngx_http_webhook_zone_t *
 ngx_http_webhook_zone_named(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *name, ngx_uint_t type)
 {
+    ngx_http_webhook_zone_t  *zone;
+
     if (name->len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" must have \"zone\" parameter",
@@ -209,7 +211,14 @@ ngx_http_webhook_zone_named(ngx_conf_t *cf, ngx_command_t *cmd,
         return NULL;
     }
 
-    return ngx_http_webhook_zone_find(cf, name, type);
+    zone = ngx_http_webhook_zone_find(cf, name, type);
+
+    if (zone && zone->used_file == NULL) {
+        zone->used_file = cf->conf_file->file.name.data;
+        zone->used_line = cf->conf_file->line;
+    }
+
+    return zone;
 }
 
 
@@ -229,10 +238,13 @@ ngx_http_webhook_zones_check(ngx_conf_t *cf)
     for (i = 0; i < wmcf->zones.nelts; i++) {
         if (zp[i]->shm_zone == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "unknown %s \"%V\"",
+                          "unknown %s \"%V\" in %s:%ui",
                           zp[i]->type == NGX_HTTP_WEBHOOK_ZONE_LIMIT
                           ? "webhook_limit_zone" : "webhook_replay_zone",
-                          &zp[i]->name);
+                          &zp[i]->name,
+                          zp[i]->used_file ? zp[i]->used_file
+                                           : (u_char *) "?",
+                          zp[i]->used_line);
             return NGX_ERROR;
         }
     }
