@@ -43,6 +43,10 @@ BUILD_PACKAGES=(nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev openssl
 # python3-redis for the queue consumer example's test (t/103)
 TEST_PACKAGES=(redis-server redis-sentinel redis-tools curl perl valgrind python3
                python3-redis)
+# promtool, for the alert rules' unit tests (t/098-monitoring.t)
+TEST_PACKAGES+=(prometheus)
+# debhelper and dpkg-dev, for the package test (t/095-package.t)
+TEST_PACKAGES+=(debhelper dpkg-dev)
 
 # Debian's own compiler flags for nginx 1.22.1 (nginx -V), so the module
 # is built the way the binary that loads it was.
