@@ -19,12 +19,11 @@
  * skips the synced limits (open) or answers 503 (closed).  One warning is
  * logged per outage, for the whole node, and a notice when Redis is back.
  *
- * Limits: one worker per node syncs (a lease {pid, until} in shared
- * memory; an exiting worker hands it back, a crashed one lets it expire).
- * Every sync_interval it takes the keys touched since the last round out
- * of the sync=on zones and runs one script per key, which writes this
- * node's absolute counts (never less than what is stored: a retried or
- * late write cannot count twice) and returns the cluster's sums.
+ * Limits: the store's "sync counts" writes this node's absolute counts
+ * of a key (never less than what is stored: a retried or late write
+ * cannot count twice) and returns the cluster's sums; the rounds and the
+ * lease that drive it are the limiter's (ngx_http_webhook_limit_sync.c).
+ * Sentinel: ngx_http_webhook_redis_sentinel.c finds the primary.
  *
  * Every command is a script (EVALSHA, then EVAL after NOSCRIPT), and
  * every reply is checked for its type and size before it is used.
@@ -67,15 +66,15 @@ typedef struct {
 struct ngx_http_webhook_redis_sh_s {
     ngx_atomic_t                      outage;       /* 1 from a failure
                                                        until Redis answers */
-    ngx_atomic_t                      syncs;
     ngx_atomic_t                      failures;
 
     /* drawn when the zone is made (the master starts), kept on reload */
     u_char                            node_id[8];
 
+    /* the node's limit sync (ngx_http_webhook_limit_sync.c) */
+    ngx_http_webhook_lease_t          lease;
+
     /* under the zone's mutex */
-    ngx_pid_t                         leader;       /* the sync lease */
-    ngx_msec_t                        leader_until; /* ngx_current_msec */
     size_t                            last_error_len;
     u_char                            last_error[
                                           NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
@@ -111,15 +110,6 @@ typedef struct {
 } ngx_http_webhook_redis_waiter_t;
 
 
-/* the keys of one sync round */
-typedef struct {
-    ngx_pool_t                       *pool;
-    ngx_array_t                       items;        /* ..._limit_sync_t */
-    ngx_uint_t                        pending;
-    ngx_uint_t                        ok;
-} ngx_http_webhook_redis_round_t;
-
-
 /* this worker's side of it */
 typedef struct {
     ngx_http_webhook_redis_conf_t    *conf;
@@ -134,11 +124,9 @@ typedef struct {
     ngx_event_t                       connect_ev;
     ngx_event_t                       retry_ev;
     ngx_event_t                       watch_ev;
-    ngx_event_t                       sync_ev;
 
     ngx_msec_t                        backoff;
     ngx_uint_t                        slot;         /* index + 1 */
-    ngx_http_webhook_redis_round_t   *round;
 
     ngx_str_t                         node;         /* "host:master pid" */
     u_char                            sha[NGX_HTTP_WEBHOOK_NSCRIPTS][41];
@@ -183,17 +171,8 @@ static ngx_http_webhook_redis_waiter_t *ngx_http_webhook_redis_waiter(
 static void ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
     ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
     ngx_http_event_handler_pt resume);
-static void ngx_http_webhook_redis_sync_handler(ngx_event_t *ev);
-static ngx_uint_t ngx_http_webhook_redis_lease(ngx_uint_t release);
-static void ngx_http_webhook_redis_sync_round(void);
-static ngx_int_t ngx_http_webhook_redis_sync_key(
-    ngx_http_webhook_redis_round_t *round,
-    ngx_http_webhook_limit_sync_t *item);
 static void ngx_http_webhook_redis_counts_reply(redisReply *reply,
     void *data);
-static void ngx_http_webhook_redis_round_reply(
-    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
-    uint64_t previous);
 static u_char *ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix,
     ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out);
 static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
@@ -247,36 +226,50 @@ static const char  ngx_http_webhook_script_sync[] =
 
 
 /*
- * KEYS: the delivery's record; ARGV: our in-flight value, the ttl in ms.
- * The first to SET NX has it; "d" marks a delivery the upstream took.
+ * KEYS: the delivery's records (one per key); ARGV: our in-flight value,
+ * the ttl in ms.  "d" under any key: delivered; else a record under any
+ * key: in flight; else all are ours.  "d" marks a delivery the upstream
+ * took.
  */
 
 static const char  ngx_http_webhook_script_claim[] =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-    "  return 'new'\n"
+    "local busy = false\n"
+    "for i = 1, #KEYS do\n"
+    "  local v = redis.call('GET', KEYS[i])\n"
+    "  if v == 'd' then\n"
+    "    return 'delivered'\n"
+    "  end\n"
+    "  if v then\n"
+    "    busy = true\n"
+    "  end\n"
     "end\n"
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v == 'd' then\n"
-    "  return 'delivered'\n"
+    "if busy then\n"
+    "  return 'in_flight'\n"
     "end\n"
-    "return 'in_flight'\n";
+    "for i = 1, #KEYS do\n"
+    "  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])\n"
+    "end\n"
+    "return 'new'\n";
 
 
 /*
- * KEYS: the record; ARGV: our in-flight value, the ttl in ms, or 0 to
- * drop it.  Only the request that holds the record may settle it.
+ * KEYS: the records; ARGV: our in-flight value, the ttl in ms, or 0 to
+ * drop them.  Only the request that holds a record may settle it.
  */
 
 static const char  ngx_http_webhook_script_settle[] =
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
-    "  return 0\n"
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('GET', KEYS[i]) == ARGV[1] then\n"
+    "    if ARGV[2] == '0' then\n"
+    "      redis.call('DEL', KEYS[i])\n"
+    "    else\n"
+    "      redis.call('SET', KEYS[i], 'd', 'PX', ARGV[2])\n"
+    "    end\n"
+    "    n = n + 1\n"
+    "  end\n"
     "end\n"
-    "if ARGV[2] == '0' then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])\n"
-    "end\n"
-    "return 1\n";
+    "return n\n";
 
 
 static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
@@ -632,11 +625,13 @@ ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (orcf) {
         rcf->sh = orcf->sh;
+        rcf->lease = &rcf->sh->lease;
         return NGX_OK;
     }
 
     if (shm_zone->shm.exists) {
         rcf->sh = shpool->data;
+        rcf->lease = &rcf->sh->lease;
         return NGX_OK;
     }
 
@@ -652,6 +647,7 @@ ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     }
 
     shpool->data = rcf->sh;
+    rcf->lease = &rcf->sh->lease;
 
     return NGX_OK;
 }
@@ -733,11 +729,6 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
     rw.watch_ev.data = &rw;
     rw.watch_ev.cancelable = 1;
 
-    rw.sync_ev.handler = ngx_http_webhook_redis_sync_handler;
-    rw.sync_ev.log = cycle->log;
-    rw.sync_ev.data = &rw;
-    rw.sync_ev.cancelable = 1;
-
     if (rcf->sentinels) {
         ngx_http_webhook_sentinel_init(rcf, cycle->log);
     }
@@ -745,7 +736,7 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
     ngx_http_webhook_redis_connect();
 
     if (rcf->sync_zones.nelts) {
-        ngx_add_timer(&rw.sync_ev, rcf->sync_interval);
+        ngx_http_webhook_limit_sync_init(rcf, cycle->log);
     }
 
     return NGX_OK;
@@ -803,7 +794,7 @@ ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
         ngx_http_webhook_sentinel_exit();
     }
 
-    (void) ngx_http_webhook_redis_lease(1);
+    ngx_http_webhook_limit_sync_exit();
 
     if (rw.slot) {
         ngx_shmtx_lock(&rcf->shpool->mutex);
@@ -953,17 +944,18 @@ ngx_http_webhook_redis_connect_to(const char *host, int port)
 /*
  * Connected (or not).  On failure hiredis frees the context right after
  * this returns; on success the handshake goes out at once, pipelined:
- * AUTH, SELECT, PING.  The connection counts once PING is answered, so a
- * Redis that accepts but does not answer (DEBUG SLEEP, CLIENT PAUSE) is
- * not taken for a working one.
+ * AUTH, SELECT, PING, then SCRIPT LOAD of each script.  The connection
+ * counts once PING is answered, so a Redis that accepts but does not
+ * answer (DEBUG SLEEP, CLIENT PAUSE) is not taken for a working one.
  */
 
 static void
 ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 {
     u_char                         *p;
-    size_t                          argvlen[2];
-    const char                     *argv[2];
+    size_t                          argvlen[3];
+    ngx_uint_t                      i;
+    const char                     *argv[3];
     redisAsyncContext              *ac;
     ngx_http_webhook_redis_conf_t  *rcf;
     u_char                          db[NGX_INT_T_LEN];
@@ -1026,6 +1018,26 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 
     (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
                                  (void *) "PING", 1, argv, argvlen);
+
+    /*
+     * After PING, off the handshake's path: the scripts are still known
+     * to Redis before the first EVALSHA on this connection (Redis runs a
+     * connection's commands in order), so no NOSCRIPT round trip delays
+     * a replay settle past the answer.
+     */
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_NSCRIPTS; i++) {
+        argv[0] = "SCRIPT";
+        argvlen[0] = 6;
+        argv[1] = "LOAD";
+        argvlen[1] = 4;
+        argv[2] = (const char *) ngx_http_webhook_scripts[i].data;
+        argvlen[2] = ngx_http_webhook_scripts[i].len;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "SCRIPT LOAD", 3, argv,
+                                     argvlen);
+    }
 }
 
 
@@ -1363,6 +1375,21 @@ ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 }
 
 
+/*
+ * Write what is queued now rather than on the next turn of the event
+ * loop: a replay record's settle reaches Redis before the answer that
+ * settled it reaches the client.
+ */
+
+void
+ngx_http_webhook_redis_flush(void)
+{
+    if (rw.ac && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY && !rw.exiting) {
+        redisAsyncHandleWrite(rw.ac);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_webhook_redis_send(ngx_http_webhook_redis_cmd_t *cmd)
 {
@@ -1406,10 +1433,10 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
         rw.answered++;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting
-        && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS)
-    {
-        if (!cmd->retried && ac == rw.ac && reply->len >= 8
+    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting) {
+
+        if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+            && !cmd->retried && ac == rw.ac && reply->len >= 8
             && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
         {
             cmd->retried = 1;
@@ -1431,13 +1458,15 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
                != NULL)
         {
             /* a replica now (a failover): find the primary again */
-            ngx_http_webhook_redis_drop("script", "READONLY: a replica");
+            ngx_http_webhook_redis_drop("command", "READONLY: a replica");
 
-        } else {
+        } else if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS) {
+            /* a command's error reply is its caller's to judge */
             ngx_http_webhook_redis_error("script", reply->str, reply->len);
         }
 
-    } else if (reply && ngx_http_webhook_script_types[cmd->script]
+    } else if (reply && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+               && ngx_http_webhook_script_types[cmd->script]
                && reply->type != ngx_http_webhook_script_types[cmd->script])
     {
         /* Redis is not trusted to answer what the script returns */
@@ -1494,9 +1523,11 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     size_t len)
 {
     u_char                         *p, *last;
+    size_t                          n;
     const char                     *then;
     ngx_http_webhook_redis_sh_t    *sh;
     ngx_http_webhook_redis_conf_t  *rcf;
+    u_char                          text[NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
 
     rcf = rw.conf;
 
@@ -1514,28 +1545,33 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
         len = ngx_strlen(detail);
     }
 
-    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+    /*
+     * What Redis (or whatever answers on its port) said is hostile
+     * input: it goes to the log and to the status page as printable
+     * ASCII only, and bounded.
+     */
 
-    ngx_shmtx_lock(&rcf->shpool->mutex);
+    p = ngx_slprintf(text, text + sizeof(text), "%s: %*s", what, len, detail);
+    n = p - text;
 
-    p = sh->last_error;
-    last = p + NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX;
-    p = ngx_slprintf(p, last, "%s: %*s", what, len, detail);
-
-    /* the status page prints it as JSON: printable ASCII only */
-    sh->last_error_len = p - sh->last_error;
-
-    for (p = sh->last_error; p < sh->last_error + sh->last_error_len; p++) {
+    for (p = text; p < text + n; p++) {
         if (*p < 0x20 || *p >= 0x7f) {
             *p = '?';
         }
     }
 
+    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    last = ngx_cpymem(sh->last_error, text, n);
+    sh->last_error_len = last - sh->last_error;
+
     ngx_shmtx_unlock(&rcf->shpool->mutex);
 
     if (!ngx_atomic_cmp_set(&sh->outage, 0, 1)) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                       "webhook: redis %V: %s: %s", &rcf->url, what, detail);
+                       "webhook: redis %V: %*s", &rcf->url, n, text);
         return;
     }
 
@@ -1556,8 +1592,8 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     }
 
     ngx_log_error(NGX_LOG_WARN, rw.log, 0,
-                  "webhook: redis %V is unavailable (%s: %*s): %s until it "
-                  "is back", &rcf->url, what, len, detail, then);
+                  "webhook: redis %V is unavailable (%*s): %s until it "
+                  "is back", &rcf->url, n, text, then);
 }
 
 
@@ -1845,165 +1881,6 @@ ngx_http_webhook_redis_waiter_cleanup(void *data)
 }
 
 
-/* ---- limit sync -------------------------------------------------------- */
-
-
-static void
-ngx_http_webhook_redis_sync_handler(ngx_event_t *ev)
-{
-    if (rw.conf == NULL) {
-        return;
-    }
-
-    if (ngx_exiting || rw.exiting) {
-        (void) ngx_http_webhook_redis_lease(1);
-        return;
-    }
-
-    if (ngx_http_webhook_redis_lease(0)
-        && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY
-        && rw.round == NULL)
-    {
-        ngx_http_webhook_redis_sync_round();
-    }
-
-    ngx_add_timer(&rw.sync_ev, rw.conf->sync_interval);
-}
-
-
-/*
- * The lease: this worker syncs the node's limits while it holds it.
- * Held until "until"; renewed by the holder every tick; taken by anyone
- * once expired (its holder crashed); given back on exit (release).
- */
-
-static ngx_uint_t
-ngx_http_webhook_redis_lease(ngx_uint_t release)
-{
-    ngx_uint_t                      mine;
-    ngx_http_webhook_redis_sh_t    *sh;
-    ngx_http_webhook_redis_conf_t  *rcf;
-
-    rcf = rw.conf;
-
-    if (rcf == NULL || rcf->sync_zones.nelts == 0) {
-        return 0;
-    }
-
-    sh = rcf->sh;
-    mine = 0;
-
-    ngx_shmtx_lock(&rcf->shpool->mutex);
-
-    if (release) {
-        if (sh->leader == ngx_pid) {
-            sh->leader = 0;
-            sh->leader_until = 0;
-        }
-
-    } else if (sh->leader == ngx_pid || sh->leader == 0
-               || (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) >= 0)
-    {
-        if (sh->leader != ngx_pid) {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                           "webhook: redis: worker %P syncs this node",
-                           ngx_pid);
-        }
-
-        sh->leader = ngx_pid;
-        sh->leader_until = ngx_current_msec + 3 * rcf->sync_interval
-                           + rcf->timeout;
-        mine = 1;
-    }
-
-    ngx_shmtx_unlock(&rcf->shpool->mutex);
-
-    return mine;
-}
-
-
-/*
- * One round: the keys touched since the last one, one script each,
- * pipelined.  The next round starts only when this one is over, so a
- * slow Redis does not pile rounds up (the watchdog drops it meanwhile).
- */
-
-static void
-ngx_http_webhook_redis_sync_round(void)
-{
-    ngx_uint_t                       i;
-    ngx_pool_t                      *pool;
-    ngx_http_webhook_zone_t        **zp;
-    ngx_http_webhook_limit_sync_t   *item;
-    ngx_http_webhook_redis_round_t  *round;
-
-    pool = ngx_create_pool(4096, rw.log);
-    if (pool == NULL) {
-        return;
-    }
-
-    round = ngx_pcalloc(pool, sizeof(ngx_http_webhook_redis_round_t));
-    if (round == NULL) {
-        goto done;
-    }
-
-    round->pool = pool;
-
-    if (ngx_array_init(&round->items, pool, 16,
-                       sizeof(ngx_http_webhook_limit_sync_t))
-        != NGX_OK)
-    {
-        goto done;
-    }
-
-    zp = rw.conf->sync_zones.elts;
-
-    for (i = 0; i < rw.conf->sync_zones.nelts; i++) {
-        if (ngx_http_webhook_limit_collect(zp[i], &round->items) != NGX_OK) {
-            break;
-        }
-    }
-
-    if (round->items.nelts == 0) {
-        goto done;
-    }
-
-    rw.round = round;
-
-    item = round->items.elts;
-
-    for (i = 0; i < round->items.nelts; i++) {
-        if (ngx_http_webhook_redis_sync_key(round, &item[i]) == NGX_OK) {
-            round->pending++;
-
-        } else {
-            ngx_http_webhook_limit_unsynced(&item[i]);
-        }
-    }
-
-    if (round->pending) {
-        return;
-    }
-
-    rw.round = NULL;
-
-done:
-
-    ngx_destroy_pool(pool);
-}
-
-
-static ngx_int_t
-ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
-    ngx_http_webhook_limit_sync_t *item)
-{
-    item->handler = ngx_http_webhook_redis_round_reply;
-    item->data = round;
-
-    return ngx_http_webhook_redis_sync_counts(item);
-}
-
-
 /*
  * The store's "sync counts": write this node's absolute counts of a
  * key's two windows, get the cluster's sums back (item->handler).
@@ -2122,37 +1999,17 @@ ngx_http_webhook_redis_counts_reply(redisReply *reply, void *data)
 }
 
 
-/* a key of a round answered */
-
-static void
-ngx_http_webhook_redis_round_reply(ngx_http_webhook_limit_sync_t *item,
-    ngx_int_t rc, uint64_t current, uint64_t previous)
-{
-    ngx_http_webhook_redis_round_t  *round = item->data;
-
-    if (rc == NGX_OK) {
-        ngx_http_webhook_limit_synced(item, current, previous);
-        round->ok++;
-
-    } else if (rc == NGX_ERROR) {
-        /* synced with the next round */
-        ngx_http_webhook_limit_unsynced(item);
-    }
-
-    if (--round->pending) {
-        return;
-    }
-
-    if (round->ok && !rw.exiting) {
-        (void) ngx_atomic_fetch_add(&rw.conf->sh->syncs, 1);
-    }
-
-    rw.round = NULL;
-    ngx_destroy_pool(round->pool);
-}
-
-
 /* ---- what others ask ---------------------------------------------------- */
+
+
+/* this worker's connection answers (commands can be sent) */
+
+ngx_uint_t
+ngx_http_webhook_redis_connected(void)
+{
+    return rw.ac != NULL && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY
+           && !rw.exiting;
+}
 
 
 ngx_str_t *
@@ -2187,7 +2044,7 @@ ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     sh = rcf->sh;
 
     st->configured = 1;
-    st->syncs = sh->syncs;
+    st->syncs = sh->lease.syncs;
     st->failures = sh->failures;
 
     ngx_shmtx_lock(&rcf->shpool->mutex);
@@ -2200,10 +2057,10 @@ ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
         }
     }
 
-    if (rcf->sync_zones.nelts && sh->leader
-        && (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) < 0)
+    if (rcf->sync_zones.nelts && sh->lease.leader
+        && (ngx_msec_int_t) (ngx_current_msec - sh->lease.until) < 0)
     {
-        st->leader = sh->leader;
+        st->leader = sh->lease.leader;
     }
 
     st->last_error.len = sh->last_error_len;
