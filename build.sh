@@ -5,7 +5,8 @@
 #   ./build.sh            build build/ngx_http_webhook_module.so
 #   ./build.sh run        build, then start the quickstart demo on 127.0.0.1:8080
 #   ./build.sh test       build, then run the whole test suite (prove -r t/)
-#   ./build.sh bench      build, then run the benchmarks in bench/
+#   ./build.sh bench      build, then run the benchmarks in bench/ (callgrind
+#                         instruction counts, then wrk ratios)
 #   ./build.sh test-asan  build nginx 1.22.1 and the module with AddressSanitizer
 #                         and UndefinedBehaviorSanitizer (build/asan/), then run
 #                         the whole suite against them
@@ -367,10 +368,15 @@ do_test_asan() {
 }
 
 
+# Instruction counts under callgrind first (bench/callgrind.pl: steady
+# on a busy machine), then wrk's wall-clock ratios (bench/run.pl, OPTIONS
+# go there); njs (libnginx-mod-http-js) is the peer in both.
 do_bench() {
-    ensure_packages "${TEST_PACKAGES[@]}" wrk
+    ensure_packages "${TEST_PACKAGES[@]}" wrk valgrind libnginx-mod-http-js
     do_build
     cd "$ROOT"
+    NGINX_BINARY=$(nginx_binary) perl bench/callgrind.pl
+    echo
     NGINX_BINARY=$(nginx_binary) perl bench/run.pl "$@"
 }
 

@@ -67,8 +67,46 @@ my $queue_location = $have_redis
       . "webhook_secret file:$dir/github.secret; "
       . "webhook_enqueue stream=bench:github maxlen=10000; }" : '';
 
+# the peer users would otherwise write: the HMAC in njs (Debian's
+# libnginx-mod-http-js, built for Debian's nginx only)
+my $njs = '/usr/lib/nginx/modules/ngx_http_js_module.so';
+$njs = undef unless -f $njs && $nginx eq '/usr/sbin/nginx';
+
+write_file('verify.js', <<"EOF");
+import crypto from 'crypto';
+
+function verify(r) {
+    var sig = r.headersIn['X-Hub-Signature-256'] || '';
+    var mac = 'sha256=' + crypto.createHmac('sha256', '$gh_secret')
+                                .update(r.requestBuffer).digest('hex');
+    if (mac !== sig) {
+        r.return(401, 'signature mismatch\\n');
+        return;
+    }
+    r.internalRedirect('\@backend');
+}
+
+export default { verify };
+EOF
+
+my $njs_load = $njs ? "load_module $njs;" : '';
+my $njs_http = $njs ? "js_import main from $dir/verify.js;" : '';
+my $njs_locations = $njs ? <<'EOF' : '';
+        # njs reads the body from memory only
+        location /njs {
+            client_body_buffer_size 2m;
+            client_body_in_single_buffer on;
+            js_content main.verify;
+        }
+
+        location @backend {
+            proxy_pass http://backend;
+        }
+EOF
+
 write_file('nginx.conf', <<"EOF");
 load_module $module;
+$njs_load
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
@@ -81,6 +119,7 @@ http {
     uwsgi_temp_path $dir/ut;
     scgi_temp_path $dir/st;
     client_max_body_size 1m;
+    $njs_http
 
     webhook_limit_zone zone=bench:1m key=\$binary_remote_addr rate=1000000r/s;
     $queue_http
@@ -124,6 +163,8 @@ http {
             webhook_timestamp_tolerance 0;
             proxy_pass http://backend;
         }
+
+$njs_locations
     }
 
     server {
@@ -179,6 +220,12 @@ for my $size (1024, 65536) {
           body => $body, size => $size, headers => {
               'Stripe-Signature' => "t=$ts,v1="
                   . hmac_sha256_hex("$ts.$body", $st_secret) } };
+
+    push @scenarios,
+        { name => "njs github HMAC, $label", path => '/njs', body => $body,
+          size => $size, headers => {
+              'X-Hub-Signature-256' => 'sha256='
+                  . hmac_sha256_hex($body, $gh_secret) } } if $njs;
 }
 
 sub lua_string {

@@ -8,8 +8,9 @@
  * (webhook_json.c) is fed the body where nginx keeps it, piece by piece
  * (memory buffers in place, a temp file 64 KiB at a time through the
  * body cursor), and stops as soon as the paths asked for are settled;
- * it checks the grammar of everything it passes over.  jansson decodes
- * only the one token found (escapes, UTF-8, integer range).
+ * it checks the grammar of everything it passes over.  A token found
+ * without escapes is taken as it is; jansson decodes the others (escapes,
+ * integer range).
  *
  * What a path yields depends on the body alone, never on what else was
  * asked first:
@@ -72,7 +73,8 @@ static void ngx_http_webhook_json_scan(ngx_http_request_t *r,
 static int ngx_http_webhook_json_member(void *data, size_t path,
     webhook_json_type_e type, const unsigned char *token, size_t len);
 static ngx_int_t ngx_http_webhook_json_decode(ngx_http_request_t *r,
-    ngx_http_webhook_json_field_t *f, const u_char *token, size_t len);
+    ngx_http_webhook_json_field_t *f, webhook_json_type_e type,
+    const u_char *token, size_t len);
 static ngx_uint_t ngx_http_webhook_json_satisfied(
     ngx_http_webhook_json_field_t **asked, ngx_uint_t n);
 
@@ -267,7 +269,7 @@ ngx_http_webhook_json_member(void *data, size_t path,
     f->settled = 1;
 
     if (type == WEBHOOK_JSON_STRING || type == WEBHOOK_JSON_NUMBER) {
-        if (ngx_http_webhook_json_decode(scan->request, f, token, len)
+        if (ngx_http_webhook_json_decode(scan->request, f, type, token, len)
             != NGX_OK)
         {
             scan->error = 1;
@@ -286,12 +288,34 @@ ngx_http_webhook_json_member(void *data, size_t path,
 
 static ngx_int_t
 ngx_http_webhook_json_decode(ngx_http_request_t *r,
-    ngx_http_webhook_json_field_t *f, const u_char *token, size_t len)
+    ngx_http_webhook_json_field_t *f, webhook_json_type_e type,
+    const u_char *token, size_t len)
 {
-    u_char        *p;
-    json_t        *v;
-    ngx_int_t      rc;
-    json_error_t   err;
+    u_char         *p;
+    json_t         *v;
+    ngx_int_t       rc;
+    json_error_t    err;
+    webhook_str_t   simple;
+
+    /* most ids and event types: no escapes, nothing to decode */
+
+    rc = webhook_json_simple_value(type, token, len, &simple);
+
+    if (rc == WEBHOOK_MISSING) {
+        return NGX_OK;
+    }
+
+    if (rc == WEBHOOK_OK) {
+        f->value.data = ngx_pnalloc(r->pool, simple.len);
+        if (f->value.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        f->value.len = simple.len;
+        ngx_memcpy(f->value.data, simple.data, simple.len);
+        f->valid = 1;
+        return NGX_OK;
+    }
 
     v = json_loadb((const char *) token, len, JSON_DECODE_ANY, &err);
 

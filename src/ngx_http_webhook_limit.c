@@ -11,6 +11,14 @@
  * zones were declared, before anything is checked.  Refused requests do
  * not count.  The check runs before the body is read.
  *
+ * A charge=verified limit counts only deliveries whose signature
+ * verified.  Its check still runs before the body, against the verified
+ * count plus the slots reserved by requests in flight; an admitted
+ * request reserves a slot (in the same locked step), and the verdict
+ * commits it (verified and delivered) or gives it back (anything else,
+ * or the request ended first: ngx_http_webhook_limit_settle()).  So
+ * forgeries never spend the budget and concurrency never over-admits.
+ *
  * A sync=on zone also keeps, per key, the cluster's counts from the last
  * sync with Redis and how much of this node's own counts they already
  * include; its estimate is the cluster's counts plus what this node
@@ -36,6 +44,10 @@
  */
 typedef struct {
     webhook_window_t            own;        /* this node's counts */
+    uint32_t                    inflight;   /* charge=verified slots
+                                               reserved, not counted */
+    uint32_t                    epoch;      /* tells a reused entry from
+                                               the one a slot was taken in */
 
     /* sync=on only, from here */
 
@@ -69,7 +81,8 @@ typedef struct {
     ngx_str_t                        key;
     uint32_t                         hash;
     ngx_uint_t                       mode;      /* ..._REDIS_UP, on_error */
-    ngx_http_webhook_limit_entry_t  *entry;
+    ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_entry_t  *entry;     /* e's payload */
     webhook_window_verdict_t         verdict;
 
     /* a sync=on key without a fresh view: its own counts, to send */
@@ -81,6 +94,19 @@ typedef struct {
 } ngx_http_webhook_limit_state_t;
 
 
+/* the expiry of an entry with slots reserved: not reclaimed meanwhile */
+#define NGX_HTTP_WEBHOOK_HELD  ((int64_t) 0x7fffffffffffffffLL)
+
+
+/* a charge=verified slot a request holds (in ctx->reserved) */
+typedef struct {
+    ngx_http_webhook_zone_t         *zone;
+    ngx_str_t                        key;
+    uint32_t                         hash;
+    uint32_t                         epoch;
+} ngx_http_webhook_reservation_t;
+
+
 static ngx_uint_t ngx_http_webhook_limit_newer(
     ngx_http_webhook_limit_entry_t *le, ngx_http_webhook_limit_sync_t *item);
 static ngx_uint_t ngx_http_webhook_limit_fresh(
@@ -88,12 +114,8 @@ static ngx_uint_t ngx_http_webhook_limit_fresh(
 static void ngx_http_webhook_limit_estimate(
     ngx_http_webhook_limit_entry_t *le, ngx_uint_t cluster,
     uint64_t *previous, uint64_t *current);
-static ngx_int_t ngx_http_webhook_limit_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webhook_add_header(ngx_http_request_t *r,
     const char *name, uint64_t value);
-
-
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
 /*
@@ -195,7 +217,8 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     zone = ngx_http_webhook_zone_add(cf, &zone_spec,
                                  NGX_HTTP_WEBHOOK_ZONE_LIMIT,
                                  sync ? sizeof(ngx_http_webhook_limit_entry_t)
-                                      : sizeof(webhook_window_t));
+                                      : offsetof(ngx_http_webhook_limit_entry_t,
+                                                 cwindow));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -236,7 +259,7 @@ invalid_rate:
 }
 
 
-/* webhook_limit zone=NAME [dry_run]; */
+/* webhook_limit zone=NAME [dry_run] [charge=all|verified]; */
 
 char *
 ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -244,7 +267,7 @@ ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_webhook_loc_conf_t *wlcf = conf;
 
     ngx_str_t                 *value, name;
-    ngx_uint_t                 i, dry_run;
+    ngx_uint_t                 i, dry_run, charge_verified;
     ngx_http_webhook_limit_t  *limit, *limits;
     ngx_http_webhook_zone_t   *zone;
 
@@ -252,6 +275,7 @@ ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_null(&name);
     dry_run = 0;
+    charge_verified = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -263,6 +287,16 @@ ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (ngx_strcmp(value[i].data, "dry_run") == 0) {
             dry_run = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "charge=all") == 0) {
+            charge_verified = 0;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "charge=verified") == 0) {
+            charge_verified = 1;
             continue;
         }
 
@@ -312,18 +346,21 @@ ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     limit = &limits[i];
     limit->zone = zone;
     limit->dry_run = dry_run;
+    limit->charge_verified = charge_verified;
 
     return NGX_CONF_OK;
 }
 
 
 /*
- * NGX_OK: admitted (and counted).  NGX_BUSY: refused by a limit.
- * NGX_DECLINED: admitted, but a dry_run limit would have refused it.
- * NGX_ABORT: a sync=on limit cannot be checked (on_error=closed and
- * Redis unavailable); nothing was counted.  NGX_AGAIN: the request waits
- * for fresh views of its synced keys (ctx->waiting_limit); nothing was
- * counted, and the check runs again when they came or did not in time.
+ * NGX_OK: admitted (and counted, or a charge=verified slot reserved in
+ * ctx->reserved).  NGX_BUSY: refused by a limit, or a key over 65535
+ * bytes that cannot be counted.  NGX_DECLINED: admitted, but a dry_run
+ * limit would have refused it.  NGX_ABORT: a sync=on limit cannot be
+ * checked (on_error=closed and Redis unavailable); nothing was counted.
+ * NGX_AGAIN: the request waits for fresh views of its synced keys (the
+ * handler's LIMIT state); nothing was counted, and the check runs again
+ * when they came or did not in time.
  */
 
 ngx_int_t
@@ -333,8 +370,8 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     int64_t                          now_ms, period;
     uint64_t                         previous, current;
     ngx_int_t                        rc;
-    ngx_uint_t                       i, n, refused, would, best, mode,
-                                     stale;
+    ngx_uint_t                       i, n, refused, would, would_long, best,
+                                     mode, stale, reserve;
     ngx_msec_t                       fresh;
     ngx_http_webhook_zone_t         *zone;
     ngx_http_webhook_limit_t        *limits;
@@ -343,6 +380,7 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     ngx_http_webhook_limit_entry_t  *le;
     ngx_http_webhook_limit_state_t  *st;
     ngx_http_webhook_main_conf_t    *wmcf;
+    ngx_http_webhook_reservation_t  *rs;
 
     limits = wlcf->limits->elts;
     n = wlcf->limits->nelts;
@@ -352,6 +390,31 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     st = ngx_pcalloc(r->pool, n * sizeof(ngx_http_webhook_limit_state_t));
     if (st == NULL) {
         return NGX_ERROR;
+    }
+
+    would_long = 0;
+    reserve = 0;
+
+    for (i = 0; i < n; i++) {
+        reserve += limits[i].charge_verified;
+    }
+
+    if (reserve) {
+        if (ctx->reserved == NULL) {
+            ctx->reserved = ngx_array_create(r->pool, reserve,
+                                     sizeof(ngx_http_webhook_reservation_t));
+            if (ctx->reserved == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        /* room for every slot now: nothing may fail under the locks */
+
+        if (ngx_array_push_n(ctx->reserved, reserve) == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->reserved->nelts -= reserve;
     }
 
     /*
@@ -399,10 +462,18 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
         }
 
         if (st[i].key.len > 65535) {
+            /* not counted, so not admitted: a long key is no way around */
+
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "webhook: the key of limit zone \"%V\" is longer "
-                          "than 65535 bytes, not limited",
+                          "than 65535 bytes, refused",
                           &limits[i].zone->name);
+
+            if (!limits[i].dry_run) {
+                return NGX_BUSY;
+            }
+
+            would_long = 1;
             st[i].key.len = 0;
         }
 
@@ -411,7 +482,7 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
 
     now_ms = ngx_http_webhook_now_ms();
     refused = 0;
-    would = 0;
+    would = would_long;
     stale = 0;
 
     for (i = 0; i < n; i++) {
@@ -436,15 +507,20 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
             if (e == NULL) {
                 continue;
             }
+
+            le = ngx_http_webhook_entry_payload(e);
+            le->epoch = (uint32_t) ngx_random();
         }
 
         le = ngx_http_webhook_entry_payload(e);
+        st[i].e = e;
         st[i].entry = le;
 
         webhook_window_advance(&le->own, now_ms, period);
 
         /* both windows are empty two periods after the current one */
-        e->expire_ms = (le->own.window + 2) * period;
+        e->expire_ms = le->inflight ? NGX_HTTP_WEBHOOK_HELD
+                                    : (le->own.window + 2) * period;
 
         st[i].cluster = 0;
 
@@ -476,6 +552,9 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
         ngx_http_webhook_limit_estimate(le, st[i].cluster, &previous,
                                         &current);
 
+        /* the slots reserved for requests in flight count as spent */
+        current += le->inflight;
+
         webhook_window_check(previous, current,
                              webhook_window_elapsed(&le->own, now_ms,
                                                     period),
@@ -493,9 +572,25 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
 
     if (!refused && !stale) {
         for (i = 0; i < n; i++) {
-            if (st[i].entry && st[i].verdict.admit) {
-                st[i].entry->own.current++;
+            if (st[i].entry == NULL || !st[i].verdict.admit) {
+                continue;
             }
+
+            if (!limits[i].charge_verified) {
+                st[i].entry->own.current++;
+                continue;
+            }
+
+            /* reserved: counted when the signature verifies */
+
+            st[i].entry->inflight++;
+            st[i].e->expire_ms = NGX_HTTP_WEBHOOK_HELD;
+
+            rs = ngx_array_push(ctx->reserved);   /* room made above */
+            rs->zone = limits[i].zone;
+            rs->key = st[i].key;
+            rs->hash = st[i].hash;
+            rs->epoch = st[i].entry->epoch;
         }
     }
 
@@ -565,6 +660,75 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
     }
 
     return would ? NGX_DECLINED : NGX_OK;
+}
+
+
+/*
+ * The verdict settles the charge=verified slots a request holds: commit
+ * counts them (a verified delivery), anything else gives them back.
+ * Also from the request's pool cleanup, when it ended before a verdict.
+ * A slot whose entry was evicted meanwhile (a new entry has another
+ * epoch) is not given back to the new one; a commit still counts.
+ */
+
+void
+ngx_http_webhook_limit_settle(ngx_http_webhook_ctx_t *ctx, ngx_uint_t commit)
+{
+    int64_t                          now_ms, period;
+    ngx_uint_t                       i;
+    ngx_http_webhook_zone_t         *zone;
+    ngx_http_webhook_entry_t        *e;
+    ngx_http_webhook_limit_entry_t  *le;
+    ngx_http_webhook_reservation_t  *rs;
+
+    if (ctx->reserved == NULL || ctx->reserved->nelts == 0) {
+        return;
+    }
+
+    rs = ctx->reserved->elts;
+    now_ms = ngx_http_webhook_now_ms();
+
+    for (i = 0; i < ctx->reserved->nelts; i++) {
+        zone = rs[i].zone;
+        period = zone->period_ms;
+
+        ngx_shmtx_lock(&zone->shpool->mutex);
+
+        e = ngx_http_webhook_zone_lookup(zone, rs[i].hash, &rs[i].key);
+        le = e ? ngx_http_webhook_entry_payload(e) : NULL;
+
+        if (le && le->epoch == rs[i].epoch && le->inflight) {
+            le->inflight--;
+
+        } else if (commit && e == NULL) {
+            e = ngx_http_webhook_zone_insert(zone, rs[i].hash, &rs[i].key,
+                                             now_ms);
+            if (e) {
+                le = ngx_http_webhook_entry_payload(e);
+                le->epoch = (uint32_t) ngx_random();
+            }
+        }
+
+        if (le) {
+            webhook_window_advance(&le->own, now_ms, period);
+
+            if (commit) {
+                le->own.current++;
+            }
+
+            if (zone->sync) {
+                /* the lookup made it the queue's head */
+                le->dirty = 1;
+            }
+
+            e->expire_ms = le->inflight ? NGX_HTTP_WEBHOOK_HELD
+                                        : (le->own.window + 2) * period;
+        }
+
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+    }
+
+    ctx->reserved->nelts = 0;
 }
 
 
@@ -793,36 +957,21 @@ ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item)
 }
 
 
-ngx_int_t
-ngx_http_webhook_limit_init(ngx_conf_t *cf)
-{
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_webhook_limit_header_filter;
-
-    return NGX_OK;
-}
-
-
 /*
  * RateLimit-Limit, -Remaining, -Reset on every response of a limited
  * location, whoever produced it (the upstream, an error_page, the
- * module's own refusal), and Retry-After on the module's 429.
+ * module's own refusal), and Retry-After on the module's 429: called by
+ * the header filter (ngx_http_webhook_filter.c) for the main request.
  */
 
-static ngx_int_t
-ngx_http_webhook_limit_header_filter(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_webhook_limit_headers(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx)
 {
-    uint64_t                 reset;
-    ngx_http_webhook_ctx_t  *ctx;
+    uint64_t  reset;
 
-    if (r != r->main) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    ctx = ngx_http_webhook_get_ctx(r);
-
-    if (ctx == NULL || !ctx->rl_set) {
-        return ngx_http_next_header_filter(r);
+    if (!ctx->rl_set) {
+        return NGX_OK;
     }
 
     /* whole seconds, rounded up */
@@ -846,7 +995,7 @@ ngx_http_webhook_limit_header_filter(ngx_http_request_t *r)
         }
     }
 
-    return ngx_http_next_header_filter(r);
+    return NGX_OK;
 }
 
 

@@ -50,15 +50,13 @@ ngx_http_webhook_mailgun_body(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
     }
 
     if (webhook_decode(WEBHOOK_ENC_HEX, mac, sizeof(mac), sig.data, sig.len)
         != (ssize_t) webhook_digest_size(wlcf->preset->digest))
     {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
 
     rc = ngx_http_webhook_json_field(r, ctx, "signature.token", &token);
@@ -68,8 +66,7 @@ ngx_http_webhook_mailgun_body(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK || token.len == 0) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
 
     /* a string or a number; the signed bytes are its text either way */
@@ -84,10 +81,10 @@ ngx_http_webhook_mailgun_body(ngx_http_request_t *r,
         ngx_str_null(&ts);
     }
 
-    ngx_http_webhook_check_time(wlcf, ctx, &ts, wlcf->preset->ts_format);
+    rc = ngx_http_webhook_check_time(ctx, &ts, wlcf->preset->ts_format);
 
-    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
-        return NGX_OK;
+    if (rc != NGX_HTTP_WEBHOOK_PASS) {
+        return rc;
     }
 
     keys = wlcf->keys->elts;
@@ -109,11 +106,9 @@ ngx_http_webhook_mailgun_body(ngx_http_request_t *r,
     }
 
     if (match < 0) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
     }
 
-    ctx->verified = 1;
     ctx->secret_index = (ngx_uint_t) match + 1;
 
     return NGX_OK;

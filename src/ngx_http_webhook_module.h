@@ -50,8 +50,21 @@ typedef enum {
     NGX_HTTP_WEBHOOK_BODY_TOO_LARGE,
     NGX_HTTP_WEBHOOK_REDIS_UNAVAILABLE,    /* on_error=closed, Redis down */
     NGX_HTTP_WEBHOOK_QUEUE_UNAVAILABLE,    /* webhook_enqueue: not stored */
+    NGX_HTTP_WEBHOOK_SUBREQUEST_UNSUPPORTED,
     NGX_HTTP_WEBHOOK_NREASONS
 } ngx_http_webhook_reason_e;
+
+
+/* where a request is in the pipeline (ngx_http_webhook_handler.c) */
+typedef enum {
+    NGX_HTTP_WEBHOOK_STATE_START = 0,      /* to be judged in this location */
+    NGX_HTTP_WEBHOOK_STATE_LIMIT,          /* waiting for fresh views of
+                                              synced limit keys */
+    NGX_HTTP_WEBHOOK_STATE_BODY,           /* waiting for the body */
+    NGX_HTTP_WEBHOOK_STATE_VERIFY,         /* the body is here: verify it */
+    NGX_HTTP_WEBHOOK_STATE_REPLAY,         /* waiting for Redis's claim */
+    NGX_HTTP_WEBHOOK_STATE_DONE            /* judged: ctx->reason says */
+} ngx_http_webhook_state_e;
 
 
 /* how a preset's signature header is laid out */
@@ -141,8 +154,8 @@ typedef struct ngx_http_webhook_pattern_s   ngx_http_webhook_pattern_t;
 
 /*
  * A step of a scheme that does not fit the generic path: it reads what
- * it needs, and leaves its verdict in ctx->reason (and ctx->verified).
- * NGX_OK, or NGX_ERROR for an internal failure.
+ * it needs and returns its verdict: NGX_HTTP_WEBHOOK_PASS (NGX_OK), a
+ * reason, or NGX_ERROR for an internal failure.
  */
 typedef ngx_int_t (*ngx_http_webhook_step_pt)(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
@@ -190,6 +203,22 @@ typedef struct {
     const ngx_http_webhook_scheme_t  *scheme;       /* NULL: generic */
     ngx_uint_t                        custom;       /* webhook_verify
                                                        custom's template */
+    time_t                            redelivery;   /* without a signed
+                                                       timestamp: how long
+                                                       the provider may send
+                                                       a delivery again, s
+                                                       (0: the 24 h floor) */
+    const char                       *key_json;     /* the signed field of
+                                                       the JSON body a
+                                                       replay record is
+                                                       keyed on (Mailgun's
+                                                       token) */
+    ngx_uint_t                        id_not_unique; /* the id may name the
+                                                       sender, not the
+                                                       delivery (Meta's
+                                                       entry id): records
+                                                       are keyed on the
+                                                       signature alone */
 } ngx_http_webhook_preset_t;
 
 
@@ -197,6 +226,9 @@ typedef struct {
 
 #define NGX_HTTP_WEBHOOK_ZONE_LIMIT    1
 #define NGX_HTTP_WEBHOOK_ZONE_REPLAY   2
+
+/* a delivery's replay keys: what the signature covers, the unsigned id */
+#define NGX_HTTP_WEBHOOK_REPLAY_KEYS   2
 
 
 /*
@@ -298,6 +330,18 @@ struct ngx_http_webhook_limit_sync_s {
 typedef struct ngx_http_webhook_redis_sh_s  ngx_http_webhook_redis_sh_t;
 
 
+/*
+ * The node's limit sync lease, in the webhook_redis shared memory zone:
+ * the worker that exchanges the node's counts (ngx_http_webhook_limit_
+ * sync.c), under the zone's mutex, and the rounds that succeeded.
+ */
+typedef struct {
+    ngx_pid_t                         leader;
+    ngx_msec_t                        until;        /* ngx_current_msec */
+    ngx_atomic_t                      syncs;
+} ngx_http_webhook_lease_t;
+
+
 /* an address literal and a port, resolved at configuration time */
 typedef struct {
     ngx_str_t                         host;         /* NUL-terminated */
@@ -330,6 +374,7 @@ typedef struct {
     ngx_shm_zone_t                   *shm_zone;
     ngx_slab_pool_t                  *shpool;
     ngx_http_webhook_redis_sh_t      *sh;
+    ngx_http_webhook_lease_t         *lease;        /* in sh */
 } ngx_http_webhook_redis_conf_t;
 
 
@@ -367,6 +412,7 @@ typedef void (*ngx_http_webhook_redis_done_pt)(ngx_http_request_t *r,
 typedef struct {
     ngx_http_webhook_zone_t          *zone;
     ngx_uint_t                        dry_run;
+    ngx_uint_t                        charge_verified;
 } ngx_http_webhook_limit_t;
 
 
@@ -470,11 +516,19 @@ struct ngx_http_webhook_loc_conf_s {
 
 /*
  * Per-request state.  It lives in a pool cleanup entry so it survives
- * the ctx reset of an internal redirect (error_page, try_files): a
- * request is judged once, and its variables still answer afterwards.
+ * the ctx reset of an internal redirect (error_page, try_files): the
+ * handler decides there whether the verdict still holds, and the
+ * variables still answer afterwards.
  */
 struct ngx_http_webhook_ctx_s {
+    ngx_http_webhook_state_e          state;
     ngx_http_webhook_loc_conf_t      *conf;         /* what judged it */
+    ngx_http_webhook_loc_conf_t      *verified_by;  /* whose verification
+                                                       it passed */
+    ngx_array_t                      *counted;      /* limit arrays it was
+                                                       counted against */
+    ngx_array_t                      *reserved;     /* charge=verified
+                                                       slots it holds */
     ngx_http_webhook_reason_e         reason;       /* refused for */
     ngx_http_webhook_reason_e         would_reason; /* monitor, dry_run */
 
@@ -509,32 +563,26 @@ struct ngx_http_webhook_ctx_s {
     uint64_t                          rl_remaining;
     int64_t                           rl_reset_ms;
 
-    /* the replay record this request holds while in flight */
+    /* the replay records this request holds while in flight: one per
+       key (ngx_http_webhook_replay.c) */
     ngx_http_webhook_zone_t          *replay_zone;
-    ngx_str_t                         replay_key;
-    uint32_t                          replay_hash;
+    ngx_str_t                         replay_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
+    uint32_t                          replay_hash[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
+    ngx_uint_t                        replay_nkeys;
     uint64_t                          replay_token;
     ngx_msec_t                        replay_ttl;
 
-    /* its mirror in Redis (webhook_replay ... redis=on) */
-    ngx_str_t                         redis_key;
+    /* their mirror in Redis (webhook_replay ... redis=on) */
+    ngx_str_t                         redis_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
     ngx_str_t                         redis_value;
     ngx_int_t                         claim;        /* what Redis said */
 
-    unsigned                          done:1;
-    unsigned                          pre_checked:1;
-    unsigned                          headers_failed:1;
     unsigned                          rl_set:1;
     unsigned                          duplicate:1;
     unsigned                          verified:1;
     unsigned                          has_timestamp:1;
-    unsigned                          body_read:1;
-    unsigned                          waiting_body:1;
-    unsigned                          waiting_redis:1;
-    unsigned                          waiting_limit:1;
+    unsigned                          body_read:1;  /* all of it */
     unsigned                          limit_view:2; /* ..._VIEW_* */
-    unsigned                          claimed:1;    /* Redis answered (or
-                                                       did not in time) */
     unsigned                          redis_held:1; /* ours in Redis */
     unsigned                          id_evaluated:1;
     unsigned                          event_evaluated:1;
@@ -561,6 +609,10 @@ ngx_http_webhook_ctx_t *ngx_http_webhook_get_ctx(ngx_http_request_t *r);
 
 /* ngx_http_webhook_presets.c */
 const ngx_http_webhook_preset_t *ngx_http_webhook_preset_find(ngx_str_t *name);
+ngx_uint_t ngx_http_webhook_preset_id_signed(
+    const ngx_http_webhook_preset_t *preset);
+ngx_msec_t ngx_http_webhook_preset_record_ttl(
+    const ngx_http_webhook_preset_t *preset, time_t tolerance);
 
 /* ngx_http_webhook_secret.c */
 char *ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
@@ -583,8 +635,10 @@ ngx_int_t ngx_http_webhook_public_url(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_str_t *url);
 ngx_int_t ngx_http_webhook_hash_body(ngx_http_request_t *r,
     webhook_hmac_t **keys, ngx_uint_t nkeys);
-void ngx_http_webhook_check_time(ngx_http_webhook_loc_conf_t *wlcf,
-    ngx_http_webhook_ctx_t *ctx, ngx_str_t *value, webhook_ts_format_t fmt);
+ngx_int_t ngx_http_webhook_check_time(ngx_http_webhook_ctx_t *ctx,
+    ngx_str_t *value, webhook_ts_format_t fmt);
+ngx_int_t ngx_http_webhook_window(ngx_http_webhook_loc_conf_t *wlcf,
+    ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
 
 /* ngx_http_webhook_ed25519.c */
@@ -668,7 +722,10 @@ char *ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webhook_limit_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
-ngx_int_t ngx_http_webhook_limit_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_webhook_limit_headers(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
+void ngx_http_webhook_limit_settle(ngx_http_webhook_ctx_t *ctx,
+    ngx_uint_t commit);
 ngx_int_t ngx_http_webhook_limit_collect(ngx_http_webhook_zone_t *zone,
     ngx_array_t *items);
 void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
@@ -679,6 +736,9 @@ void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
     ngx_uint_t n);
+void ngx_http_webhook_limit_sync_init(ngx_http_webhook_redis_conf_t *rcf,
+    ngx_log_t *log);
+void ngx_http_webhook_limit_sync_exit(void);
 
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -687,7 +747,7 @@ char *ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webhook_replay_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
-void ngx_http_webhook_replay_finish(ngx_http_request_t *r,
+void ngx_http_webhook_replay_settle(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_replay_claimed(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
@@ -717,6 +777,8 @@ ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
 ngx_int_t ngx_http_webhook_redis_sync_counts(
     ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
+void ngx_http_webhook_redis_flush(void);
+ngx_uint_t ngx_http_webhook_redis_connected(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
 

@@ -48,6 +48,7 @@ static ngx_http_webhook_reason_t  ngx_http_webhook_reasons[] = {
     ngx_http_webhook_reason(body_too_large, 413),
     ngx_http_webhook_reason(redis_unavailable, 503),
     ngx_http_webhook_reason(queue_unavailable, 503),
+    ngx_http_webhook_reason(subrequest_unsupported, 403),
 };
 
 

@@ -105,11 +105,9 @@ ngx_http_webhook_token_headers(ngx_http_request_t *r,
     }
 
     if (index < 0) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
     }
 
-    ctx->verified = 1;
     ctx->secret_index = (ngx_uint_t) index + 1;
 
     return NGX_OK;

@@ -93,8 +93,7 @@ ngx_http_webhook_twilio_headers(ngx_http_request_t *r,
                           NGX_HTTP_WEBHOOK_SHA256_LEN, hash.data, hash.len)
            != NGX_HTTP_WEBHOOK_SHA256_LEN)
     {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
     }
 
     ctx->secret_index = (ngx_uint_t) index + 1;
@@ -108,7 +107,7 @@ ngx_http_webhook_twilio_body(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
 {
     size_t                 n;
-    ngx_int_t              index;
+    ngx_int_t              rc, index;
     webhook_form_param_t  *params;
     u_char                 md[NGX_HTTP_WEBHOOK_SHA256_LEN];
 
@@ -120,20 +119,16 @@ ngx_http_webhook_twilio_body(ngx_http_request_t *r,
 
         if (!webhook_mac_equal(md, ctx->body_sha256, sizeof(md))) {
             ctx->secret_index = 0;
-            ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-            return NGX_OK;
+            return NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
         }
 
-        ctx->verified = 1;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_PASS;
     }
 
-    if (ngx_http_webhook_twilio_form(r, ctx, &params, &n) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    rc = ngx_http_webhook_twilio_form(r, ctx, &params, &n);
 
-    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
-        return NGX_OK;
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     index = -1;
@@ -145,11 +140,9 @@ ngx_http_webhook_twilio_body(ngx_http_request_t *r,
     }
 
     if (index < 0) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
     }
 
-    ctx->verified = 1;
     ctx->secret_index = (ngx_uint_t) index + 1;
 
     return NGX_OK;
@@ -210,8 +203,7 @@ ngx_http_webhook_twilio_form(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "webhook: twilio body has more than %d form "
                       "parameters", WEBHOOK_FORM_MAX_PARAMS);
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
     }
 
     *n = webhook_form_sort(*params, (size_t) count);
@@ -293,11 +285,16 @@ ngx_http_webhook_twilio_hmac(ngx_http_request_t *r,
         }
     }
 
-    match = webhook_hmac_match(keys, nkeys, ctx->candidates,
-                               ctx->ncandidates);
+    match = webhook_hmac_match_mac(keys, nkeys, ctx->candidates,
+                                   ctx->ncandidates, ctx->matched_mac);
 
     if (match == WEBHOOK_ERROR) {
         return ngx_http_webhook_hmac_failed(r);
+    }
+
+    /* the verified MAC: the replay key of a delivery */
+    if (match >= 0) {
+        ctx->matched_mac_len = webhook_hmac_size(keys[0]);
     }
 
     *index = match;

@@ -10,7 +10,10 @@
  *   ngx_http_webhook_verify_body()     the HMAC over the signed bytes,
  *                                      body included, against every
  *                                      secret at once.
- * Both leave their verdict in ctx->reason.
+ * Both return their verdict (NGX_HTTP_WEBHOOK_PASS or a reason, or
+ * NGX_ERROR) to the handler, which alone records and refuses.  A signed
+ * timestamp is parsed here and checked against the tolerance by
+ * ngx_http_webhook_window(), a step of its own.
  *
  * Most presets are plain data run through the generic steps here; a
  * scheme that does not fit (GitLab's token, Twilio, Mailgun) adds a step
@@ -122,8 +125,7 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
     }
 
     if (family == NULL) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
     }
 
     ctx->family = family;
@@ -135,8 +137,7 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK) {
-        ctx->reason = rc;
-        return NGX_OK;
+        return rc;
     }
 
     /* a scheme that signs the delivery id cannot be checked without it */
@@ -145,8 +146,7 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
         h = ngx_http_webhook_find_header(r, family->id);
 
         if (h == NULL || h->value.len == 0) {
-            ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
-            return NGX_OK;
+            return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
         }
 
         ctx->signed_id = h->value;
@@ -189,24 +189,15 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
 
     /* bounded Ed25519 work: repeats once, too many different is malformed */
 
-    if (ctx->reason == NGX_HTTP_WEBHOOK_PASS && ctx->ned25519
-        && ngx_http_webhook_ed25519_distinct(ctx) != NGX_OK)
-    {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
-    }
-
-    if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
-        return NGX_OK;
+    if (ctx->ned25519 && ngx_http_webhook_ed25519_distinct(ctx) != NGX_OK) {
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
 
     if (preset->signs_timestamp && preset->ts_json == NULL) {
-        if (ngx_http_webhook_signed_timestamp(r, wlcf, ctx, &list) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+        rc = ngx_http_webhook_signed_timestamp(r, wlcf, ctx, &list);
 
-        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
-            return NGX_OK;
+        if (rc != NGX_OK) {
+            return rc;
         }
     }
 
@@ -316,7 +307,10 @@ ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
 }
 
 
-/* the candidates of list decoded to size bytes each, back to back */
+/*
+ * The candidates of list decoded to size bytes each, back to back;
+ * signature_malformed if one does not decode to that.
+ */
 
 static ngx_int_t
 ngx_http_webhook_decode(ngx_http_request_t *r, ngx_http_webhook_ctx_t *ctx,
@@ -333,7 +327,7 @@ ngx_http_webhook_decode(ngx_http_request_t *r, ngx_http_webhook_ctx_t *ctx,
     }
 
     if (webhook_decode_candidates(list, enc, size, *out) != WEBHOOK_OK) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
 
     return NGX_OK;
@@ -373,48 +367,53 @@ ngx_http_webhook_signed_timestamp(ngx_http_request_t *r,
         value.len = list->timestamp.len;
     }
 
-    ngx_http_webhook_check_time(wlcf, ctx, &value, wlcf->preset->ts_format);
-
-    return NGX_OK;
+    return ngx_http_webhook_check_time(ctx, &value, wlcf->preset->ts_format);
 }
 
 
 /*
- * Parse a signed timestamp and check it against the tolerance, for every
- * scheme alike; the reason is left in ctx.  A timestamp that does not
- * parse is no timestamp.
+ * Parse a signed timestamp, for every scheme alike, into ctx for the
+ * window step.  A timestamp that does not parse is no timestamp:
+ * timestamp_missing.
  */
 
-void
-ngx_http_webhook_check_time(ngx_http_webhook_loc_conf_t *wlcf,
-    ngx_http_webhook_ctx_t *ctx, ngx_str_t *value, webhook_ts_format_t fmt)
+ngx_int_t
+ngx_http_webhook_check_time(ngx_http_webhook_ctx_t *ctx, ngx_str_t *value,
+    webhook_ts_format_t fmt)
 {
     int64_t  ts;
 
     if (webhook_parse_timestamp(value->data, value->len, fmt, &ts)
         != WEBHOOK_OK)
     {
-        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_MISSING;
-        return;
+        return NGX_HTTP_WEBHOOK_TIMESTAMP_MISSING;
     }
 
     ctx->signed_ts = *value;
     ctx->timestamp = ts;
     ctx->has_timestamp = 1;
 
-    switch (webhook_check_timestamp((int64_t) ngx_time(), ts,
+    return NGX_HTTP_WEBHOOK_PASS;
+}
+
+
+/* the window step: the signed timestamp against webhook_tolerance */
+
+ngx_int_t
+ngx_http_webhook_window(ngx_http_webhook_loc_conf_t *wlcf,
+    ngx_http_webhook_ctx_t *ctx)
+{
+    switch (webhook_check_timestamp((int64_t) ngx_time(), ctx->timestamp,
                                     (int64_t) wlcf->tolerance))
     {
     case WEBHOOK_TS_EXPIRED:
-        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_EXPIRED;
-        break;
+        return NGX_HTTP_WEBHOOK_TIMESTAMP_EXPIRED;
 
     case WEBHOOK_TS_FUTURE:
-        ctx->reason = NGX_HTTP_WEBHOOK_TIMESTAMP_FUTURE;
-        break;
+        return NGX_HTTP_WEBHOOK_TIMESTAMP_FUTURE;
 
     default:
-        break;
+        return NGX_HTTP_WEBHOOK_PASS;
     }
 }
 
@@ -451,26 +450,18 @@ ngx_http_webhook_verify_body(ngx_http_request_t *r,
     }
 
     if (index < 0) {
-        ctx->reason = NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
-        return NGX_OK;
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MISMATCH;
     }
+
+    ctx->secret_index = (ngx_uint_t) index + 1;
 
     /* a timestamp inside the body is trusted only once the MAC holds */
 
     if (preset->ts_json) {
-        if (ngx_http_webhook_body_timestamp(r, wlcf, ctx) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (ctx->reason != NGX_HTTP_WEBHOOK_PASS) {
-            return NGX_OK;
-        }
+        return ngx_http_webhook_body_timestamp(r, wlcf, ctx);
     }
 
-    ctx->verified = 1;
-    ctx->secret_index = (ngx_uint_t) index + 1;
-
-    return NGX_OK;
+    return NGX_HTTP_WEBHOOK_PASS;
 }
 
 
@@ -669,9 +660,7 @@ ngx_http_webhook_body_timestamp(ngx_http_request_t *r,
         ngx_str_null(&value);
     }
 
-    ngx_http_webhook_check_time(wlcf, ctx, &value, wlcf->preset->ts_format);
-
-    return NGX_OK;
+    return ngx_http_webhook_check_time(ctx, &value, wlcf->preset->ts_format);
 }
 
 

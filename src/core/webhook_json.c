@@ -155,15 +155,23 @@ webhook_json_init(webhook_json_t *js, const char *const *paths,
 int
 webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
 {
-    unsigned char         c;
-    const unsigned char  *end, *q;
-    webhook_json_level_t *top;
+    int                    state;
+    unsigned char          c;
+    const unsigned char   *end, *q;
+    webhook_json_level_t  *top;
 
+    if (js->result != WEBHOOK_JSON_AGAIN) {
+        return js->result;
+    }
+
+    /* the state lives in a register here, and in js between pieces */
+
+    state = js->state;
     end = p + len;
 
-    while (p < end && js->result == WEBHOOK_JSON_AGAIN) {
+    while (p < end) {
 
-        switch (js->state) {
+        switch (state) {
 
         case S_STRING:
             q = webhook_json_plain(p, end);
@@ -186,61 +194,78 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
             c = *p++;
 
             if (c == '"') {
+
+                /* the strings nobody asked for, inline: most of them */
+
+                if (js->role == R_SKIP) {
+                    state = js->depth ? S_AFTER : S_END;
+                    break;
+                }
+
+                if (js->role == R_KEY_SKIP) {
+                    js->leaf = 0;
+                    js->deeper = 0;
+                    state = S_COLON;
+                    break;
+                }
+
                 if (webhook_json_string_end(js)) {
-                    break;
+                    goto done;
                 }
 
-            } else if (c == '\\') {
-                if (js->role == R_CAPTURE) {
-                    webhook_json_token(js, p - 1, 1);
-                }
-
-                js->state = S_ESCAPE;
-
-            } else if (c < 0x20) {
-                webhook_json_fail(js);
-
-            } else {
-                /* UTF-8 (RFC 3629): the lead byte says what may follow */
-
-                if (c >= 0xc2 && c <= 0xdf) {
-                    js->utf8_need = 1;
-                    js->utf8_lo = 0x80;
-                    js->utf8_hi = 0xbf;
-
-                } else if (c >= 0xe0 && c <= 0xef) {
-                    js->utf8_need = 2;
-                    js->utf8_lo = (c == 0xe0) ? 0xa0 : 0x80;
-                    js->utf8_hi = (c == 0xed) ? 0x9f : 0xbf;
-
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                    js->utf8_need = 3;
-                    js->utf8_lo = (c == 0xf0) ? 0x90 : 0x80;
-                    js->utf8_hi = (c == 0xf4) ? 0x8f : 0xbf;
-
-                } else {
-                    webhook_json_fail(js);
-                    break;
-                }
-
-                if (js->role == R_CAPTURE) {
-                    webhook_json_token(js, p - 1, 1);
-
-                } else if (js->role == R_KEY) {
-                    webhook_json_key_bytes(js, p - 1, 1);
-                }
-
-                js->state = S_UTF8;
+                state = js->state;
+                break;
             }
 
+            if (c == '\\') {
+                if (js->role == R_CAPTURE) {
+                    webhook_json_token(js, p - 1, 1);
+                }
+
+                state = S_ESCAPE;
+                break;
+            }
+
+            if (c < 0x20) {
+                goto failed;
+            }
+
+            /* UTF-8 (RFC 3629): the lead byte says what may follow */
+
+            if (c >= 0xc2 && c <= 0xdf) {
+                js->utf8_need = 1;
+                js->utf8_lo = 0x80;
+                js->utf8_hi = 0xbf;
+
+            } else if (c >= 0xe0 && c <= 0xef) {
+                js->utf8_need = 2;
+                js->utf8_lo = (c == 0xe0) ? 0xa0 : 0x80;
+                js->utf8_hi = (c == 0xed) ? 0x9f : 0xbf;
+
+            } else if (c >= 0xf0 && c <= 0xf4) {
+                js->utf8_need = 3;
+                js->utf8_lo = (c == 0xf0) ? 0x90 : 0x80;
+                js->utf8_hi = (c == 0xf4) ? 0x8f : 0xbf;
+
+            } else {
+                goto failed;
+            }
+
+            if (js->role == R_CAPTURE) {
+                webhook_json_token(js, p - 1, 1);
+
+            } else if (js->role == R_KEY) {
+                webhook_json_key_bytes(js, p - 1, 1);
+            }
+
+            state = S_UTF8;
             break;
 
         case S_UTF8:
             c = *p++;
 
             if (c < js->utf8_lo || c > js->utf8_hi) {
-                webhook_json_fail(js);
-                break;
+                goto failed;
             }
 
             if (js->role == R_CAPTURE) {
@@ -254,7 +279,7 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
             js->utf8_hi = 0xbf;
 
             if (--js->utf8_need == 0) {
-                js->state = S_STRING;
+                state = S_STRING;
             }
 
             break;
@@ -266,7 +291,7 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
                 webhook_json_token(js, p - 1, 1);
             }
 
-            js->state = S_STRING;
+            state = S_STRING;
 
             switch (c) {
             case '"': case '\\': case '/':
@@ -277,13 +302,12 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
             case 'r': c = '\r'; break;
             case 't': c = '\t'; break;
             case 'u':
-                js->state = S_HEX;
+                state = S_HEX;
                 js->sub = 0;
                 js->unit = 0;
                 continue;
             default:
-                webhook_json_fail(js);
-                continue;
+                goto failed;
             }
 
             if (js->role == R_KEY) {
@@ -302,8 +326,7 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
                 js->unit = js->unit * 16 + ((c | 0x20) - 'a' + 10);
 
             } else {
-                webhook_json_fail(js);
-                break;
+                goto failed;
             }
 
             if (js->role == R_CAPTURE) {
@@ -315,32 +338,50 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
                     webhook_json_key_unit(js, js->unit);
                 }
 
-                js->state = S_STRING;
+                state = S_STRING;
             }
 
             break;
 
         case S_NUMBER:
+
+            /* the digits of a part in one go */
+
+            q = p;
+
+            if (js->sub == N_INT || js->sub == N_FRAC
+                || js->sub == N_EXP_DIGITS)
+            {
+                while (q < end && webhook_json_digit(*q)) {
+                    q++;
+                }
+
+                if (q != p) {
+                    if (js->role == R_CAPTURE) {
+                        webhook_json_token(js, p, q - p);
+                    }
+
+                    p = q;
+
+                    if (p == end) {
+                        break;
+                    }
+                }
+            }
+
             c = *p;
 
             switch (js->sub) {
 
             case N_MINUS:
                 if (!webhook_json_digit(c)) {
-                    webhook_json_fail(js);
-                    continue;
+                    goto failed;
                 }
 
                 js->sub = (c == '0') ? N_ZERO : N_INT;
                 break;
 
             case N_INT:
-                if (webhook_json_digit(c)) {
-                    break;
-                }
-
-                /* fall through */
-
             case N_ZERO:
                 if (c == '.') {
                     js->sub = N_DOT;
@@ -356,18 +397,13 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
 
             case N_DOT:
                 if (!webhook_json_digit(c)) {
-                    webhook_json_fail(js);
-                    continue;
+                    goto failed;
                 }
 
                 js->sub = N_FRAC;
                 break;
 
             case N_FRAC:
-                if (webhook_json_digit(c)) {
-                    break;
-                }
-
                 if (c == 'e' || c == 'E') {
                     js->sub = N_EXP;
                     break;
@@ -385,18 +421,13 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
 
             case N_EXP_SIGN:
                 if (!webhook_json_digit(c)) {
-                    webhook_json_fail(js);
-                    continue;
+                    goto failed;
                 }
 
                 js->sub = N_EXP_DIGITS;
                 break;
 
             default: /* N_EXP_DIGITS */
-                if (webhook_json_digit(c)) {
-                    break;
-                }
-
                 goto number_end;
             }
 
@@ -415,22 +446,21 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
                 && webhook_json_report(js, WEBHOOK_JSON_NUMBER, js->token,
                                        js->token_len))
             {
-                break;
+                goto done;
             }
 
-            js->state = js->depth ? S_AFTER : S_END;
+            state = js->depth ? S_AFTER : S_END;
             break;
 
         case S_LITERAL:
             c = *p++;
 
             if (c != (unsigned char) js->literal[js->sub]) {
-                webhook_json_fail(js);
-                break;
+                goto failed;
             }
 
             if (js->literal[++js->sub] == '\0') {
-                js->state = js->depth ? S_AFTER : S_END;
+                state = js->depth ? S_AFTER : S_END;
             }
 
             break;
@@ -441,11 +471,11 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
 
             c = *p++;
 
-            if (webhook_json_space(c)) {
+            if (c <= ' ' && webhook_json_space(c)) {
                 break;
             }
 
-            switch (js->state) {
+            switch (state) {
 
             case S_ARRAY_FIRST:
                 if (c == ']') {
@@ -457,7 +487,11 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
                 /* fall through */
 
             case S_VALUE:
-                webhook_json_value(js, c);
+                if (webhook_json_value(js, c)) {
+                    goto done;
+                }
+
+                state = js->state;
                 break;
 
             case S_OBJECT_FIRST:
@@ -469,38 +503,40 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
 
             case S_KEY:
                 if (c != '"') {
-                    webhook_json_fail(js);
-                    break;
+                    goto failed;
                 }
 
                 top = &js->stack[js->depth - 1];
 
-                js->state = S_STRING;
+                state = S_STRING;
                 js->role = top->live ? R_KEY : R_KEY_SKIP;
-                js->key_len = 0;
-                js->key_bad = 0;
-                js->high = 0;
+
+                if (js->role == R_KEY) {
+                    js->key_len = 0;
+                    js->key_bad = 0;
+                    js->high = 0;
+                }
+
                 break;
 
             case S_COLON:
                 if (c != ':') {
-                    webhook_json_fail(js);
-                    break;
+                    goto failed;
                 }
 
-                js->state = S_VALUE;
+                state = S_VALUE;
                 break;
 
             case S_AFTER:
-                top = &js->stack[js->depth - 1];
-
                 if (c == ',') {
+                    top = &js->stack[js->depth - 1];
+
                     if (top->array) {
                         webhook_json_array_member(js);
-                        js->state = S_VALUE;
+                        state = S_VALUE;
 
                     } else {
-                        js->state = S_KEY;
+                        state = S_KEY;
                     }
 
                     break;
@@ -510,12 +546,10 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
                     goto close;
                 }
 
-                webhook_json_fail(js);
-                break;
+                goto failed;
 
             default: /* S_END */
-                webhook_json_fail(js);
-                break;
+                goto failed;
             }
 
             break;
@@ -525,15 +559,24 @@ webhook_json_feed(webhook_json_t *js, const unsigned char *p, size_t len)
             top = &js->stack[js->depth - 1];
 
             if ((c == ']') != (top->array != 0)) {
-                webhook_json_fail(js);
-                break;
+                goto failed;
             }
 
             js->depth--;
-            js->state = js->depth ? S_AFTER : S_END;
+            state = js->depth ? S_AFTER : S_END;
             break;
         }
     }
+
+    js->state = state;
+
+    return WEBHOOK_JSON_AGAIN;
+
+failed:
+
+    js->result = WEBHOOK_JSON_ERROR;
+
+done:
 
     return js->result;
 }
@@ -558,6 +601,52 @@ webhook_json_end(webhook_json_t *js)
     }
 
     return js->result;
+}
+
+
+int
+webhook_json_simple_value(webhook_json_type_e type,
+    const unsigned char *token, size_t len, webhook_str_t *value)
+{
+    size_t  i, digits;
+
+    if (type == WEBHOOK_JSON_STRING) {
+        if (len < 2 || memchr(token, '\\', len) != NULL) {
+            return WEBHOOK_MALFORMED;
+        }
+
+        value->data = token + 1;
+        value->len = len - 2;
+        return WEBHOOK_OK;
+    }
+
+    if (type != WEBHOOK_JSON_NUMBER || len == 0) {
+        return WEBHOOK_MALFORMED;
+    }
+
+    digits = 0;
+
+    for (i = (token[0] == '-'); i < len; i++) {
+        if (!webhook_json_digit(token[i])) {
+            return WEBHOOK_MISSING;     /* a fraction or an exponent */
+        }
+
+        digits++;
+    }
+
+    if (digits == 0 || digits > 18) {
+        return WEBHOOK_MALFORMED;
+    }
+
+    if (len == 2 && token[0] == '-' && token[1] == '0') {
+        value->data = (const unsigned char *) "0";
+        value->len = 1;
+        return WEBHOOK_OK;
+    }
+
+    value->data = token;
+    value->len = len;
+    return WEBHOOK_OK;
 }
 
 

@@ -130,5 +130,17 @@ int webhook_json_feed(webhook_json_t *js, const unsigned char *p,
 /* The document ended: WEBHOOK_JSON_DONE if it was whole (or stopped). */
 int webhook_json_end(webhook_json_t *js);
 
+/*
+ * The value of a token the scanner reported, when it needs no decoding:
+ * a string without escapes (its bytes were checked as the scanner read
+ * them), or an integer of at most 18 digits (as its decimal text, "-0"
+ * as "0").  WEBHOOK_OK with *value pointing into token (or to a
+ * constant); WEBHOOK_MISSING for a number that is not an integer;
+ * WEBHOOK_MALFORMED when a JSON library has to decode it (escapes, or
+ * an integer that may not fit 64 bits).
+ */
+int webhook_json_simple_value(webhook_json_type_e type,
+    const unsigned char *token, size_t len, webhook_str_t *value);
+
 
 #endif /* _WEBHOOK_JSON_H_INCLUDED_ */

@@ -377,6 +377,43 @@ test_json_long_string(void)
 }
 
 
+static void
+test_json_simple(void)
+{
+    webhook_str_t  v;
+
+#define SIMPLE(type, tok)                                                     \
+    webhook_json_simple_value(type, (const unsigned char *) tok,             \
+                              sizeof(tok) - 1, &v)
+
+    tap_is_int(SIMPLE(WEBHOOK_JSON_STRING, "\"evt_1\""), WEBHOOK_OK,
+               "simple: a string without escapes");
+    tap_is_str(v.data, v.len, "evt_1", "simple: its bytes, unquoted");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_STRING, "\"\""), WEBHOOK_OK,
+               "simple: the empty string");
+    tap_is_int(v.len, 0, "simple: empty");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_STRING, "\"a\\nb\""), WEBHOOK_MALFORMED,
+               "simple: escapes are for the library");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_NUMBER, "-12"), WEBHOOK_OK,
+               "simple: an integer");
+    tap_is_str(v.data, v.len, "-12", "simple: as sent");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_NUMBER, "-0"), WEBHOOK_OK, "simple: -0");
+    tap_is_str(v.data, v.len, "0", "simple: -0 is 0");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_NUMBER, "999999999999999999"), WEBHOOK_OK,
+               "simple: 18 digits");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_NUMBER, "9223372036854775807"),
+               WEBHOOK_MALFORMED, "simple: 19 digits are for the library");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_NUMBER, "1.5"), WEBHOOK_MISSING,
+               "simple: a fraction is no value");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_NUMBER, "1e3"), WEBHOOK_MISSING,
+               "simple: an exponent is no value");
+    tap_is_int(SIMPLE(WEBHOOK_JSON_OTHER, "{"), WEBHOOK_MALFORMED,
+               "simple: not a token");
+
+#undef SIMPLE
+}
+
+
 void
 test_json(void)
 {
@@ -387,4 +424,5 @@ test_json(void)
     test_json_malformed();
     test_json_limits();
     test_json_long_string();
+    test_json_simple();
 }

@@ -3,9 +3,10 @@
  * libFuzzer target: the JSON member scanner (src/core/webhook_json.c),
  * differential against jansson, on hostile bytes.  For each path the
  * module's presets use, the value the module would take (the scanner's
- * first member at the path, its token decoded by jansson, as
- * src/ngx_http_webhook_json.c does) is compared with jansson's parse of
- * the whole document.  It aborts when:
+ * first member at the path, its token taken as it is when it has no
+ * escapes, decoded by jansson otherwise, as src/ngx_http_webhook_json.c
+ * does) is compared with jansson's parse of the whole document.  It
+ * aborts when:
  *  - both have a value and the values differ;
  *  - jansson has one (a document it accepts, without duplicate keys) and
  *    the scanner has none, unless the document is deeper than the
@@ -70,10 +71,27 @@ typedef struct {
 
 
 static void
-decode(result_t *res, const unsigned char *token, size_t len)
+decode(result_t *res, webhook_json_type_e type, const unsigned char *token,
+    size_t len)
 {
-    json_t        *v;
-    json_error_t   err;
+    int             rc;
+    json_t         *v;
+    json_error_t    err;
+    webhook_str_t   simple;
+
+    rc = webhook_json_simple_value(type, token, len, &simple);
+
+    if (rc == WEBHOOK_MISSING) {
+        return;
+    }
+
+    if (rc == WEBHOOK_OK) {
+        CHECK(simple.len <= sizeof(res->value));
+        memcpy(res->value, simple.data, simple.len);
+        res->len = simple.len;
+        res->has = 1;
+        return;
+    }
 
     v = json_loadb((const char *) token, len, JSON_DECODE_ANY, &err);
 
@@ -118,7 +136,7 @@ member(void *data, size_t path, webhook_json_type_e type,
 
     } else if (type != WEBHOOK_JSON_OTHER) {
         CHECK(len >= 1 && len <= WEBHOOK_JSON_TOKEN_MAX);
-        decode(res, token, len);
+        decode(res, type, token, len);
     }
 
     return s->nsettled == s->nwanted;
