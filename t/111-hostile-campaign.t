@@ -920,7 +920,9 @@ ok($idle, 'no connection left open or waiting after the campaign');
 my @after = sort { $a <=> $b } $t->worker_pids;
 is("@after", "@workers", 'the same two workers (none crashed)');
 
-my $limit_kb = $ENV{TEST_WEBHOOK_SANITIZER} ? 160 * 1024 : 24 * 1024;
+# under ASan, freed memory waits in its quarantine (64 MB with
+# ./build.sh test-asan) before it is reused: that much growth is expected
+my $limit_kb = $ENV{TEST_WEBHOOK_SANITIZER} ? 128 * 1024 : 24 * 1024;
 
 for my $pid (@workers) {
     my $grew = rss_kb($pid) - $rss_before{$pid};
