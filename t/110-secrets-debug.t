@@ -19,6 +19,7 @@
 
 use strict;
 use warnings;
+no warnings 'portable';
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
