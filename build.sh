@@ -539,6 +539,10 @@ A correctly signed GitHub webhook (forwarded, 200):
        -H 'X-Hub-Signature-256: sha256=$sig' \\
        --data-binary '$body'
 
+The same delivery again, unchanged (a resend: its X-GitHub-Delivery id was
+seen, so it is not forwarded twice; 200 {"status":"duplicate"}): run the
+first command a second time.
+
 The same request with a tampered body (rejected, 401 signature_mismatch):
 
   curl -i http://127.0.0.1:8080/webhooks/github \\
@@ -546,6 +550,11 @@ The same request with a tampered body (rejected, 401 signature_mismatch):
        -H 'X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958' \\
        -H 'X-Hub-Signature-256: sha256=$sig' \\
        --data-binary '${body/failure/success}'
+
+The counters (verified, rejected by reason, duplicates, latency):
+
+  curl -s http://127.0.0.1:8080/webhook_status
+  curl -s 'http://127.0.0.1:8080/webhook_status?format=prometheus'
 
 Press Ctrl-C to stop.
 EOF

@@ -101,6 +101,16 @@ for my $example (@examples) {
     my ($name) = $example =~ m{([^/]+)\.conf$};
     my $snippet = slurp($example);
     $snippet =~ s{/etc/nginx/secrets/}{$dir/}g;
+    $snippet =~ s{/etc/nginx/webhook-allow/}{$dir/allow-}g;
+
+    like($snippet, qr/^\s*webhook_allow_ip_file \Q$dir\E\/allow-\Q$name\E\.conf;/m,
+         "conf-examples/providers/$name.conf has an allowlist");
+    like($snippet, qr/^\s*webhook_limit\s+zone=webhooks;/m,
+         "conf-examples/providers/$name.conf has a limit");
+    like($snippet, qr/^\s*webhook_replay\s+zone=deliveries;/m,
+         "conf-examples/providers/$name.conf has replay protection");
+
+    $t->write_file("allow-$name.conf", "# ${name}'s ranges\n192.0.2.0/24\n");
 
     for my $file ($snippet =~ m{file:\Q$dir\E/([^\s;]+)}g) {
         $t->write_file($file, $secret{$file} // "example-secret-$name",
@@ -121,6 +131,10 @@ http {
     upstream erp {
         server 127.0.0.1:%%PORT_8081%%;
     }
+
+    # what the snippets' header says to declare at http level
+    webhook_limit_zone  zone=webhooks:10m key=\$binary_remote_addr rate=600r/m;
+    webhook_replay_zone zone=deliveries:32m ttl=24h;
 
     server {
         listen 127.0.0.1:%%PORT_8080%%;
@@ -179,6 +193,209 @@ $t->write_file('cluster/nginx.conf', $cluster);
 
 $out = `$nginx -p $dir/cluster/ -c $dir/cluster/nginx.conf -e $dir/cluster/error.log -t 2>&1`;
 is($?, 0, 'conf-examples/cluster.conf passes nginx -t') or diag($out);
+
+# the ERP ingress example, a whole nginx.conf with production paths, as
+# the cluster example
+
+my $erp = slurp("$root/conf-examples/erp-ingress.conf");
+
+for my $d (qw(webhook_allow_ip webhook_limit webhook_replay
+              webhook_verify)) {
+    my @uses = $erp =~ /^\s*\Q$d\E(?:_file)?\s/mg;
+    cmp_ok(scalar @uses, '>=', 3, "erp-ingress.conf: $d in each location");
+}
+like($erp, qr/^\s*map\s+"\$webhook_provider:\$webhook_event"/m,
+     'erp-ingress.conf routes events with map');
+like($erp, qr/log_format\s+webhook\b[^;]*\$webhook_reject_reason/s,
+     'erp-ingress.conf logs $webhook_reject_reason');
+like($erp, qr/^\s*set_real_ip_from\s/m, 'erp-ingress.conf uses realip');
+like($erp, qr/^\s*proxy_set_header\s+X-Webhook-Verified\s+\$webhook_verified;/m,
+     'erp-ingress.conf passes the verified variables');
+
+mkdir "$dir/erp";
+mkdir "$dir/erp/allow";
+$t->write_file("erp/$_.secret", "example-$_", 0600) for qw(stripe github shopify);
+$t->write_file("erp/allow/$_.conf", "192.0.2.0/24\n") for qw(stripe github);
+
+$erp =~ s{^load_module \S+;}{load_module $module;}m;
+$erp =~ s{/etc/nginx/secrets/}{$dir/erp/}g;
+$erp =~ s{/etc/nginx/webhook-allow/}{$dir/erp/allow/}g;
+$erp =~ s{/var/log/nginx/}{$dir/erp/}g;
+$erp =~ s{/run/nginx\.pid}{$dir/erp/nginx.pid}g;
+$erp =~ s/^http \{/http {$temps/m;
+
+$t->write_file('erp/nginx.conf', $erp);
+
+$out = `$nginx -p $dir/erp/ -c $dir/erp/nginx.conf -e $dir/erp/error.log -t 2>&1`;
+is($?, 0, 'conf-examples/erp-ingress.conf passes nginx -t') or diag($out);
+
+# every ```nginx block of README.md and docs/*.md passes nginx -t as
+# written.  A block is a whole nginx.conf or a piece of one: it is placed
+# where it can stand (main, http, server or location level; the first
+# placement nginx accepts wins), inside a frame that only adds what a
+# piece refers to and does not define (the upstreams it proxies to, the
+# zones it names).  Paths under /etc/nginx, /etc/ssl and /var/log/nginx
+# are moved into the test directory, with files where the piece reads one.
+
+mkdir "$dir/docs";
+
+my $keyfile = "$dir/docs/snakeoil.key";
+my $certfile = "$dir/docs/snakeoil.pem";
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=docs "
+       . "-keyout $keyfile -out $certfile >/dev/null 2>&1") == 0
+    or die "openssl req failed";
+
+sub doc_files {
+    my ($conf) = @_;
+
+    $conf =~ s{/etc/ssl/certs/ssl-cert-snakeoil\.pem}{$certfile}g;
+    $conf =~ s{/etc/ssl/private/ssl-cert-snakeoil\.key}{$keyfile}g;
+    $conf =~ s{/var/log/nginx/}{$dir/docs/}g;
+    $conf =~ s{/run/nginx\.pid}{$dir/docs/nginx.pid}g;
+
+    for my $path ($conf =~ m{(/etc/nginx/\S+?)[;\s]}g) {
+        next if $path =~ /modules-enabled/;
+        (my $local = $path) =~ s{^/etc/nginx/}{$dir/docs/etc/};
+        my $content = $path =~ /ip|allow/ ? "192.0.2.0/24\n"
+                    : $path =~ /\.pub$/
+                      ? $secret{'discord.pub'} . "\n"
+                    : "example-secret-for-docs\n";
+        (my $d = $local) =~ s{/[^/]+$}{};
+        system('mkdir', '-p', $d);
+        unless (-e $local) {
+            open my $fh, '>', $local or die "$local: $!";
+            print $fh $content;
+            close $fh;
+            chmod 0600, $local;
+        }
+    }
+
+    $conf =~ s{/etc/nginx/(?!modules-enabled)}{$dir/docs/etc/}g;
+    $conf =~ s{^\s*load_module\s+\S+;\s*$}{}mg;
+
+    return $conf;
+}
+
+# what a piece refers to without defining it
+
+sub doc_frame {
+    my ($conf) = @_;
+    my $frame = '';
+
+    for my $up ($conf =~ m{proxy_pass\s+http://([A-Za-z_][\w-]*)[/;]}g) {
+        next if $conf =~ /upstream\s+\Q$up\E\s*\{/ || $frame =~ /upstream $up /;
+        $frame .= "upstream $up { server 127.0.0.1:1; }\n";
+    }
+
+    for my $z ($conf =~ /webhook_limit\s+zone=(\w+)/g) {
+        next if $conf =~ /webhook_limit_zone\s+zone=\Q$z\E:/
+                || $frame =~ /zone=$z:/;
+        $frame .= "webhook_limit_zone zone=$z:1m key=\$binary_remote_addr rate=10r/s;\n";
+    }
+
+    for my $z ($conf =~ /webhook_replay\s+zone=(\w+)/g) {
+        next if $conf =~ /webhook_replay_zone\s+zone=\Q$z\E:/
+                || $frame =~ /zone=$z:/;
+        $frame .= "webhook_replay_zone zone=$z:1m;\n";
+    }
+
+    return $frame;
+}
+
+# the top-level statements of a piece: "location ... { ... }" blocks and
+# everything else
+
+sub doc_split {
+    my ($conf) = @_;
+    my ($outer, $locations, $depth, $cur) = ('', '', 0, '');
+
+    for my $line (split /\n/, $conf) {
+        if ($depth == 0 && $line =~ /^\s*location\b/) {
+            $cur = 'loc';
+        }
+
+        if ($cur eq 'loc') {
+            $locations .= "$line\n";
+        } else {
+            $outer .= "$line\n";
+        }
+
+        $depth += () = $line =~ /\{/g;
+        $depth -= () = $line =~ /\}/g;
+        $cur = '' if $depth == 0;
+    }
+
+    return ($outer, $locations);
+}
+
+my $globals = "pid $dir/docs/nginx.pid;\nerror_log $dir/docs/error.log;\n";
+my $doc_temps = join '', map { "${_}_temp_path $dir/docs/$_;\n" }
+                 qw(client_body proxy fastcgi uwsgi scgi);
+
+sub doc_try {
+    my ($name, $conf) = @_;
+
+    $t->write_file("docs/$name.conf", "load_module $module;\n$conf");
+    my $out = `$nginx -p $dir/docs/ -c $dir/docs/$name.conf -e $dir/docs/error.log -t 2>&1`;
+    return ($? == 0, $out);
+}
+
+my @docs = ("$root/README.md", sort glob "$root/docs/*.md");
+my $nblocks = 0;
+
+for my $doc (@docs) {
+    my ($short) = $doc =~ m{([^/]+/[^/]+)$};
+    $short =~ s{^[^/]+/README}{README};
+    my $n = 0;
+
+    for my $block (slurp($doc) =~ /^```nginx\n(.*?)^```/msg) {
+        $n++;
+        $nblocks++;
+
+        my $conf = doc_files($block);
+        my $frame = doc_frame($conf);
+        my (@tries, $ok, $out);
+
+        if ($conf =~ /^\s*http\s*\{/m) {
+            $conf = "events { }\n$conf" unless $conf =~ /^\s*events\s*\{/m;
+            $conf =~ s/^(\s*http\s*\{)/$1\n$doc_temps$frame/m;
+            @tries = ("$globals$conf");
+
+        } else {
+            my ($outer, $locations) = doc_split($conf);
+            my $main = $conf =~ /^\s*(?:worker_|user\b|pid\b)/m;
+
+            @tries = (
+                # main level
+                "$globals$conf\nevents { }\n",
+                # http level, locations in a server
+                "${globals}events { }\nhttp {\n$doc_temps$frame$outer\n"
+                . "server {\nlisten 127.0.0.1:" . $t->port(8090) . ";\n"
+                . "$locations}\n}\n",
+                # server level
+                "${globals}events { }\nhttp {\n$doc_temps$frame"
+                . "server {\nlisten 127.0.0.1:" . $t->port(8090) . ";\n"
+                . "$conf}\n}\n",
+                # location level
+                "${globals}events { }\nhttp {\n$doc_temps$frame"
+                . "server {\nlisten 127.0.0.1:" . $t->port(8090) . ";\n"
+                . "location /doc-example {\n$conf}\n}\n}\n",
+            );
+        }
+
+        my @outs;
+        for my $i (0 .. $#tries) {
+            ($ok, $out) = doc_try("doc$nblocks-$i", $tries[$i]);
+            push @outs, $out;
+            last if $ok;
+        }
+
+        ok($ok, "$short, nginx example $n passes nginx -t")
+            or diag(join "\n", $block, @outs);
+    }
+}
+
+ok($nblocks >= 15, "nginx examples found in README.md and docs/ ($nblocks)");
 
 # and the cluster documentation is linked
 
