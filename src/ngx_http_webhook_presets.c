@@ -373,6 +373,40 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       NO_SOURCE,
       NGX_HTTP_WEBHOOK_SIG_HMAC, NULL, NULL, NULL, 1,
       NO_REPLAY_FACTS },
+
+    /*
+     * SendGrid's Signed Event Webhook: ECDSA P-256 / SHA-256 over
+     * timestamp + body, base64 DER signature, the key pinned with
+     * webhook_public_key: ngx_http_webhook_asym.c.  The body is an array
+     * of events.
+     */
+    { ngx_string("sendgrid"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_TS, PART_BODY },
+      JSON("0.sg_event_id"),
+      JSON("0.event"),
+      EXTRA(PKEY, NULL, NULL, &ngx_http_webhook_sendgrid_scheme),
+      NO_REPLAY_FACTS },
+
+    /*
+     * Adyen's standard webhooks: no header; every notification item
+     * carries base64 HMAC-SHA256 (hex key) of eight of its fields joined
+     * with ':': ngx_http_webhook_adyen.c.  The pspReference names the
+     * payment, not the delivery: records are keyed on the signatures.
+     */
+    { ngx_string("adyen"),
+      WEBHOOK_SHA256, WEBHOOK_ENC_BASE64, NGX_HTTP_WEBHOOK_KEY_HEX,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_NONE },
+      JSON("notificationItems.0.NotificationRequestItem.pspReference"),
+      JSON("notificationItems.0.NotificationRequestItem.eventCode"),
+      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_adyen_scheme),
+      REPLAY(30 * 24 * 3600, NULL, 1) },
 };
 
 
