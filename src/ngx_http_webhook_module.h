@@ -22,6 +22,7 @@
 #include "webhook_core.h"
 #include "webhook_codec.h"
 #include "webhook_ed25519.h"
+#include "webhook_pkey.h"
 #include "webhook_form.h"
 #include "webhook_hmac.h"
 #include "webhook_sigheader.h"
@@ -83,7 +84,9 @@ typedef enum {
 typedef enum {
     NGX_HTTP_WEBHOOK_SIG_HMAC = 0,         /* webhook_secret, HMAC */
     NGX_HTTP_WEBHOOK_SIG_ED25519,          /* webhook_public_key, Ed25519 */
-    NGX_HTTP_WEBHOOK_SIG_TOKEN             /* the secret itself (GitLab) */
+    NGX_HTTP_WEBHOOK_SIG_TOKEN,            /* the secret itself (GitLab) */
+    NGX_HTTP_WEBHOOK_SIG_PKEY              /* webhook_public_key, RSA or
+                                              ECDSA (ngx_http_webhook_asym.c) */
 } ngx_http_webhook_sig_type_e;
 
 
@@ -409,7 +412,31 @@ typedef void (*ngx_http_webhook_redis_done_pt)(ngx_http_request_t *r,
 #define NGX_HTTP_WEBHOOK_SCRIPT_SYNC    0           /* limit counts */
 #define NGX_HTTP_WEBHOOK_SCRIPT_CLAIM   1           /* replay: decide */
 #define NGX_HTTP_WEBHOOK_SCRIPT_SETTLE  2           /* replay: commit/drop */
-#define NGX_HTTP_WEBHOOK_NSCRIPTS       3
+#define NGX_HTTP_WEBHOOK_SCRIPT_RENEW   3           /* replay: the lease */
+#define NGX_HTTP_WEBHOOK_NSCRIPTS       4
+
+
+/*
+ * The cluster store's side of a delivery's records (webhook_replay ...
+ * redis=on), in the module's own types: the zone, the delivery's keys
+ * (as the node's zone has them), the request's token; the store makes
+ * the Redis keys and values.
+ */
+typedef struct {
+    ngx_str_t                        *zone;
+    ngx_str_t                        *keys;
+    ngx_uint_t                        nkeys;
+    uint64_t                          token;
+} ngx_http_webhook_record_ref_t;
+
+/* what the cluster said of a claim */
+#define NGX_HTTP_WEBHOOK_CLAIM_NONE       0         /* no answer */
+#define NGX_HTTP_WEBHOOK_CLAIM_NEW        1
+#define NGX_HTTP_WEBHOOK_CLAIM_DELIVERED  2
+#define NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT  3
+
+typedef void (*ngx_http_webhook_claim_pt)(ngx_http_request_t *r,
+    ngx_uint_t claim);
 
 
 typedef struct {
@@ -475,6 +502,12 @@ typedef struct {
     webhook_ed25519_key_t            *key;          /* freed with the
                                                        configuration */
     ngx_str_t                         origin;
+    webhook_pkey_t                   *pkey;         /* not Ed25519: RSA or
+                                                       ECDSA; freed with the
+                                                       configuration */
+    ngx_str_t                         url;          /* "url=": where the
+                                                       sender says its
+                                                       certificate is */
 } ngx_http_webhook_public_key_t;
 
 
@@ -506,6 +539,7 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_http_webhook_zone_t          *replay;
     ngx_msec_t                        replay_ttl;   /* resolved at merge */
     ngx_uint_t                        replay_redis; /* redis=on */
+    ngx_msec_t                        replay_lease; /* in flight, 0: 60s */
 
     ngx_http_webhook_enqueue_conf_t  *enqueue;      /* webhook_enqueue */
     ngx_array_t                      *enqueue_headers; /* of ngx_str_t:
@@ -551,6 +585,7 @@ struct ngx_http_webhook_ctx_s {
     u_char                           *ed25519;      /* 64-byte signatures */
     size_t                            ned25519;
     ngx_str_t                         token;        /* SIG_TOKEN: as sent */
+    ngx_str_t                         asym_sig;     /* SIG_PKEY: decoded */
 
     ngx_uint_t                        secret_index; /* 1-based, 0: none */
     u_char                            matched_mac[WEBHOOK_MAC_MAX];
@@ -581,10 +616,11 @@ struct ngx_http_webhook_ctx_s {
     uint64_t                          replay_token;
     ngx_msec_t                        replay_ttl;
 
+    ngx_msec_t                        replay_lease;
+    ngx_event_t                      *replay_renew; /* the lease's timer */
+
     /* their mirror in Redis (webhook_replay ... redis=on) */
-    ngx_str_t                         redis_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
-    ngx_str_t                         redis_value;
-    ngx_int_t                         claim;        /* what Redis said */
+    ngx_uint_t                        claim;        /* what Redis said */
 
     unsigned                          rl_set:1;
     unsigned                          duplicate:1;
@@ -657,6 +693,11 @@ ngx_int_t ngx_http_webhook_ed25519_distinct(ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     ngx_int_t *index);
+
+/* ngx_http_webhook_asym.c */
+ngx_int_t ngx_http_webhook_asym_init(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *wlcf);
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_sendgrid_scheme;
 
 /* ngx_http_webhook_custom.c */
 char *ngx_http_webhook_signature_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -785,6 +826,13 @@ ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
     void *data);
 ngx_int_t ngx_http_webhook_redis_sync_counts(
     ngx_http_webhook_limit_sync_t *item);
+ngx_int_t ngx_http_webhook_store_claim(ngx_http_request_t *r,
+    ngx_http_webhook_record_ref_t *rec, ngx_msec_t lease,
+    ngx_http_webhook_claim_pt done);
+void ngx_http_webhook_store_settle(ngx_http_webhook_record_ref_t *rec,
+    ngx_msec_t ttl);
+void ngx_http_webhook_store_renew(ngx_http_webhook_record_ref_t *rec,
+    ngx_msec_t lease);
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_flush(void);
 ngx_uint_t ngx_http_webhook_redis_connected(void);
