@@ -57,6 +57,36 @@ const signers = {
             clientSecret: j.secret, url: j.url, requestBody: j.body,
             timestamp: j.timestamp,
         }),
+
+    // The SDKs below can only verify: the test signs, the SDK must
+    // accept what the module accepts (true), or says why not.
+
+    // @mux/mux-node@15: Mux-Signature "t=<ts>,v1=<hex>"
+    'mux-verify': async (j) => {
+        const { Mux } = load('@mux/mux-node');
+        const mux = new Mux({ tokenId: 'x', tokenSecret: 'x' });
+        await mux.webhooks.verifySignature(j.payload,
+            { 'mux-signature': j.header }, j.secret);
+        return true;
+    },
+
+    // gocardless-nodejs@10: Webhook-Signature <hex>
+    'gocardless-verify': (j) => {
+        load('gocardless-nodejs/webhooks').verifySignature(j.payload,
+            j.secret, j.header);
+        return true;
+    },
+
+    // resend@6: Standard Webhooks through its own webhooks.verify()
+    'resend-verify': (j) => {
+        const { Resend } = load('resend');
+        new Resend('re_test_0000').webhooks.verify({
+            payload: j.payload, webhookSecret: j.secret,
+            headers: { id: j.id, timestamp: String(j.timestamp),
+                       signature: j.header },
+        });
+        return true;
+    },
 };
 
 const jobs = JSON.parse(readFileSync(0, 'utf8'));
