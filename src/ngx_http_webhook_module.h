@@ -72,7 +72,8 @@ typedef enum {
     NGX_HTTP_WEBHOOK_HDR_KV_LIST = 0,      /* t=..,v1=..   ts=..;h1=.. */
     NGX_HTTP_WEBHOOK_HDR_PREFIXED,         /* sha256=..   v0=..   bare */
     NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST,   /* v1,.. v1,.. */
-    NGX_HTTP_WEBHOOK_HDR_PATTERN           /* custom: a regex's captures */
+    NGX_HTTP_WEBHOOK_HDR_PATTERN,          /* custom: a regex's captures */
+    NGX_HTTP_WEBHOOK_HDR_TS_LIST           /* <ts>,<sig>,<sig> (Recurly) */
 } ngx_http_webhook_header_format_e;
 
 
@@ -219,6 +220,13 @@ typedef struct {
                                                        entry id): records
                                                        are keyed on the
                                                        signature alone */
+    const char                       *sig_more;     /* more headers with
+                                                       one signature each:
+                                                       a name (Box's
+                                                       secondary), or a
+                                                       prefix ending in '#'
+                                                       for prefix + number
+                                                       (DocuSign's -1..N) */
 } ngx_http_webhook_preset_t;
 
 

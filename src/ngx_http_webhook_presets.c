@@ -56,8 +56,15 @@
  * whether $webhook_id may name the sender rather than the delivery.
  */
 #define REPLAY(redelivery, key_json, id_not_unique)                           \
-                      redelivery, key_json, id_not_unique
+                      redelivery, key_json, id_not_unique, NULL
 #define NO_REPLAY_FACTS REPLAY(0, NULL, 0)
+
+/*
+ * More headers with one signature each (Box's secondary, DocuSign's
+ * numbered ones): what ngx_http_webhook_preset_t's sig_more says; the
+ * last of a row's fields, after the replay facts (none for these).
+ */
+#define MORE_SIGNATURES(more)  0, NULL, 0, more
 
 
 static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
@@ -589,6 +596,52 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       JSON("action.type"),
       PLAIN,
       NO_REPLAY_FACTS },
+
+    /*
+     * recurly-signature: <unix ms>,<hex>[,<hex>...] (one per active
+     * key), each HMAC-SHA256 over "<ms>.<body>".
+     */
+    { ngx_string("recurly"),
+      SHA256_HEX,
+      NGX_HTTP_WEBHOOK_HDR_TS_LIST, ',', NULL, NULL,
+      { { "recurly-signature", NULL, NULL } },
+      1, WEBHOOK_TS_MILLISECONDS,
+      { PART_TS, PART_LIT("."), PART_BODY },
+      JSON("id"),
+      JSON("event_type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /*
+     * Box: box-signature-primary and box-signature-secondary, base64
+     * HMAC-SHA256 over the body + box-delivery-timestamp (RFC 3339),
+     * one under each of the app's two keys.
+     */
+    { ngx_string("box"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "box-signature-primary", "box-delivery-timestamp", NULL } },
+      1, WEBHOOK_TS_RFC3339,
+      { PART_BODY, PART_TS },
+      HEADER("box-delivery-id"),
+      JSON("trigger"),
+      PLAIN,
+      MORE_SIGNATURES("box-signature-secondary") },
+
+    /*
+     * DocuSign Connect: X-DocuSign-Signature-1..N, base64 HMAC-SHA256
+     * over the body, one per active Connect key.
+     */
+    { ngx_string("docusign"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "X-DocuSign-Signature-1", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      JSON("event"),
+      PLAIN,
+      MORE_SIGNATURES("X-DocuSign-Signature-#") },
 };
 
 

@@ -33,6 +33,8 @@
 static ngx_int_t ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_str_t *value,
     webhook_sig_list_t *list, webhook_sig_list_t *ed);
+static ngx_int_t ngx_http_webhook_more_signatures(ngx_http_request_t *r,
+    const char *more, ngx_table_elt_t *first, webhook_sig_list_t *list);
 static ngx_int_t ngx_http_webhook_decode(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, webhook_sig_list_t *list,
     webhook_encoding_t enc, size_t size, u_char **out);
@@ -140,6 +142,13 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
         return rc;
     }
 
+    if (preset->sig_more
+        && ngx_http_webhook_more_signatures(r, preset->sig_more, sig, &list)
+           != NGX_OK)
+    {
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
+    }
+
     /* a scheme that signs the delivery id cannot be checked without it */
 
     if (family->id) {
@@ -237,6 +246,11 @@ ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
                                    preset->sig_key, list);
         break;
 
+    case NGX_HTTP_WEBHOOK_HDR_TS_LIST:
+        rc = webhook_parse_ts_list(value->data, value->len,
+                                   preset->separator, list);
+        break;
+
     case NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST:
         rc = webhook_parse_versioned_list(value->data, value->len,
                                           preset->sig_key, list);
@@ -304,6 +318,85 @@ ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
     default:
         return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
+}
+
+
+/*
+ * The candidates of the headers besides the first that carry one
+ * signature each: Box's box-signature-secondary (more is the name), or
+ * DocuSign's X-DocuSign-Signature-1..N (more is "X-DocuSign-Signature-#":
+ * the prefix, then a decimal number).  Each is one more candidate of
+ * list; more than WEBHOOK_MAX_CANDIDATES in all, or an empty one, is
+ * NGX_DECLINED (malformed).  One pass over the request's headers.
+ */
+
+static ngx_int_t
+ngx_http_webhook_more_signatures(ngx_http_request_t *r, const char *more,
+    ngx_table_elt_t *first, webhook_sig_list_t *list)
+{
+    size_t            len, i;
+    ngx_uint_t        n, numbered;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(more);
+    numbered = (len && more[len - 1] == '#');
+
+    if (numbered) {
+        len--;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (n = 0; /* void */; n++) {
+
+        if (n >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            n = 0;
+        }
+
+        if (&h[n] == first || h[n].hash == 0) {
+            continue;
+        }
+
+        if (numbered) {
+            if (h[n].key.len <= len || h[n].key.len > len + 3
+                || ngx_strncasecmp(h[n].key.data, (u_char *) more, len) != 0)
+            {
+                continue;
+            }
+
+            for (i = len; i < h[n].key.len; i++) {
+                if (h[n].key.data[i] < '0' || h[n].key.data[i] > '9') {
+                    break;
+                }
+            }
+
+            if (i < h[n].key.len) {
+                continue;
+            }
+
+        } else if (h[n].key.len != len
+                   || ngx_strncasecmp(h[n].key.data, (u_char *) more, len)
+                      != 0)
+        {
+            continue;
+        }
+
+        if (webhook_sig_list_push(list, h[n].value.data, h[n].value.len)
+            != WEBHOOK_OK)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

@@ -3,7 +3,9 @@
 # The second wave of HMAC presets, decided with headers and body alone:
 # intuit, checkout, gocardless, paystack, lemonsqueezy, coinbase, mux,
 # woocommerce, zendesk, dropbox, asana, sentry, vercel, airtable,
-# frameio, trello.  For each: the documented example where the provider
+# frameio, trello, recurly (a millisecond timestamp and several
+# signatures in one header), box (primary and secondary signature
+# headers), docusign (X-DocuSign-Signature-1..N).  For each: the documented example where the provider
 # publishes one (tolerance 0), freshly signed requests, and tampered,
 # wrong-secret, missing, malformed, and where a timestamp is signed
 # stale, future and timestamp-less requests with their exact reasons;
@@ -47,6 +49,7 @@ sub iso8601_ms {
 #   without its timestamp, id/event => what the variables hold,
 #   vector => [body, headers, id, event, timestamp] (a documented one),
 #   malformed => headers whose signature does not decode,
+#   no_ts_status => [status, reason] for no_ts, when not timestamp_missing,
 #   conf => more directives for the preset's locations
 # }
 
@@ -292,6 +295,70 @@ $p{trello} = {
     conf => "webhook_public_url $trello_url;",
 };
 
+$p{recurly} = {
+    secret => 'recurly-endpoint-key-0123456789abcdef',
+    ts => 1,
+    tsfmt => sub { $_[0] . '123' },
+    sign => sub {
+        my ($s, $b, $t) = @_;
+        return (['recurly-signature', "$t," . hmac_sha256_hex("$t.$b", $s)]);
+    },
+    no_ts => sub {
+        my ($s, $b) = @_;
+        return (['recurly-signature',
+                 ',' . hmac_sha256_hex(".$b", $s)]);
+    },
+    no_ts_status => [400, 'signature_malformed'],
+    body => '{"id":"rnb1mgoqsk3f","object_type":"charge_invoice",'
+          . '"site_id":"ahzq1rdpa2rr","event_type":"created"}',
+    id => 'rnb1mgoqsk3f', event => 'created',
+    malformed => [['recurly-signature', time . '000']],
+};
+
+# Box writes its timestamp with the sender's offset
+sub box_time {
+    my ($t) = @_;
+    return strftime('%Y-%m-%dT%H:%M:%S', gmtime($t - 7 * 3600)) . '-07:00';
+}
+
+$p{box} = {
+    secret => 'box-primary-key-0123456789',
+    ts => 1,
+    tsfmt => \&box_time,
+    sign => sub {
+        my ($s, $b, $t) = @_;
+        return (['box-delivery-timestamp', $t],
+                ['box-delivery-id', 'f96bb54b-ee16-4fc5-aa65-8c2d9e5b546f'],
+                ['box-signature-version', '1'],
+                ['box-signature-algorithm', 'HmacSHA256'],
+                ['box-signature-primary', b64(hmac_sha256($b . $t, $s))],
+                ['box-signature-secondary',
+                 b64(hmac_sha256($b . $t, 'box-secondary-key-0123456789'))]);
+    },
+    no_ts => sub {
+        my ($s, $b) = @_;
+        return (['box-signature-primary', b64(hmac_sha256($b, $s))]);
+    },
+    body => '{"type":"webhook_event","id":"eb0c4e06-751f-442c-86f8-'
+          . 'fd5bb404dbec","trigger":"FILE.UPLOADED","source":{}}',
+    id => 'f96bb54b-ee16-4fc5-aa65-8c2d9e5b546f', event => 'FILE.UPLOADED',
+    malformed => [['box-delivery-timestamp', box_time(time)],
+                  ['box-signature-primary', 'short']],
+};
+
+$p{docusign} = {
+    secret => 'docusign-connect-key-1-0123456789',
+    sign => sub {
+        my ($s, $b) = @_;
+        return (['X-DocuSign-Signature-1', b64(hmac_sha256($b, $s))]);
+    },
+    body => '{"event":"envelope-completed","apiVersion":"v2.1",'
+          . '"retryCount":0,"configurationId":10418046,"data":{"envelopeId":'
+          . '"93c01f3a-3ff2-4b98-8e4a-0a5e6bd7b2d5"}}',
+    id => '', event => 'envelope-completed',
+    malformed => [['X-DocuSign-Signature-1', b64('x' x 31)]],
+};
+
 my @names = sort keys %p;
 
 ###############################################################################
@@ -322,6 +389,8 @@ LOCATION
 }
 
 $t->write_file('other.secret', 'the-other-secret-0001', 0600);
+$t->write_file('box2.secret', 'box-secondary-key-0123456789', 0600);
+$t->write_file('ds3.secret', 'docusign-connect-key-3-0123456789', 0600);
 
 $t->write_file_expand('nginx.conf', <<"EOF");
 
@@ -338,6 +407,20 @@ http {
         server_name  localhost;
 
 $locations
+
+        location /box/secondary {
+            webhook_verify box;
+            webhook_secret file:%%TESTDIR%%/box2.secret;
+            %%WEBHOOK_PROXY_HEADERS%%
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /docusign/third {
+            webhook_verify docusign;
+            webhook_secret file:%%TESTDIR%%/ds3.secret;
+            %%WEBHOOK_PROXY_HEADERS%%
+            proxy_pass http://%%UPSTREAM%%;
+        }
 
         location /rotate/paystack {
             webhook_verify paystack;
@@ -418,8 +501,10 @@ for my $name (@names) {
     }
 
     my $nb = $s->{no_ts_body} ? $s->{no_ts_body}->($body) : $body;
+    my ($nst, $nreason) = @{ $s->{no_ts_status}
+                             // [400, 'timestamp_missing'] };
     $t->is_rejected(req("/p/$name", $nb, $s->{no_ts}->($s->{secret}, $nb)),
-                    400, 'timestamp_missing', "$name: no timestamp");
+                    $nst, $nreason, "$name: no timestamp");
 
     my $when = $fmt->($now - 200);
     my $b = $mk->($when);
@@ -471,6 +556,69 @@ for my $name (@names) {
                                  ['Sentry-Hook-Timestamp', '1']),
                              'sentry: an old unsigned timestamp');
     is($t->vars($u)->{timestamp}, '', 'sentry: no $webhook_timestamp');
+}
+
+# Recurly: any of the signatures may match (one per active key)
+{
+    my $s = $p{recurly};
+    my $b = $s->{body};
+    my $ts = time . '000';
+    my $good = hmac_sha256_hex("$ts.$b", $s->{secret});
+    my $bad = '0' x 64;
+    $t->is_forwarded(req('/p/recurly', $b,
+        ['recurly-signature', "$ts,$bad,$good"]), 'recurly: the second good');
+    $t->is_rejected(req('/p/recurly', $b,
+        ['recurly-signature', "$ts,$bad," . ('1' x 64)]),
+        401, 'signature_mismatch', 'recurly: two, both bad');
+    # seconds read as milliseconds are a time in 1970
+    $t->is_rejected(req('/p/recurly', $b,
+        ['recurly-signature', substr($ts, 0, -3) . ",$good"]),
+        401, 'timestamp_expired', 'recurly: seconds where ms are due');
+}
+
+# Box: a location holding only the secondary key checks the secondary
+# header; without the primary header nothing is checked
+{
+    my $s = $p{box};
+    my $b = $s->{body};
+    my $ts = box_time(time);
+    my @h = $s->{sign}->($s->{secret}, $b, $ts);
+    my $u = $t->is_forwarded(req('/box/secondary', $b, @h),
+                             'box: the secondary key, secondary header');
+    is($t->vars($u)->{secret_index}, 1, 'box: secondary: index 1');
+    $t->is_rejected(req('/box/secondary', $b,
+        grep { $_->[0] ne 'box-signature-secondary' } @h),
+        401, 'signature_mismatch', 'box: secondary key, no secondary header');
+    $t->is_rejected(req('/p/box', $b,
+        grep { $_->[0] ne 'box-signature-primary' } @h),
+        401, 'signature_missing', 'box: no primary header');
+    $t->is_rejected(req('/p/box', $b,
+        (grep { $_->[0] ne 'box-signature-secondary' } @h),
+        ['box-signature-secondary', '']),
+        400, 'signature_malformed', 'box: an empty secondary');
+}
+
+# DocuSign: the key in the third place signs X-DocuSign-Signature-3
+{
+    my $s = $p{docusign};
+    my $b = $s->{body};
+    my $other = 'docusign-connect-key-3-0123456789';
+    my @h = (['X-DocuSign-Signature-1', b64(hmac_sha256($b, 'retired'))],
+             ['X-DocuSign-Signature-2', b64(hmac_sha256($b, 'key-two'))],
+             ['X-DocuSign-Signature-3', b64(hmac_sha256($b, $other))]);
+    $t->is_forwarded(req('/docusign/third', $b, @h), 'docusign: -3 matches');
+    $t->is_rejected(req('/docusign/third', $b, @h[0, 1]),
+        401, 'signature_mismatch', 'docusign: -1 and -2 only');
+    $t->is_rejected(req('/docusign/third', $b, $h[0],
+        ['X-DocuSign-Signature-x', $h[2][1]],
+        ['X-DocuSign-Signature-1234', $h[2][1]]),
+        401, 'signature_mismatch', 'docusign: not a number, or 4 digits');
+    $t->is_rejected(req('/docusign/third', $b,
+        map { ["X-DocuSign-Signature-$_", $h[2][1]] } 1 .. 17),
+        400, 'signature_malformed', 'docusign: 17 signatures');
+    $t->is_forwarded(req('/docusign/third', $b,
+        map { ["X-DocuSign-Signature-$_", $h[2][1]] } 1 .. 16),
+        'docusign: 16 signatures');
 }
 
 # rotation: the second secret matches (SHA-512)
