@@ -28,7 +28,10 @@
  * Sentinel: ngx_http_webhook_redis_sentinel.c finds the primary.
  *
  * Every command is a script (EVALSHA, then EVAL after NOSCRIPT), and
- * every reply is checked for its type and size before it is used.
+ * every reply is checked for its type and size before it is used.  The
+ * exception: webhook_enqueue's stream commands, sent as they are through
+ * ngx_http_webhook_redis_request() and ngx_http_webhook_redis_command(),
+ * whose error replies are their caller's to judge.
  */
 
 
