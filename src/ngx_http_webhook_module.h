@@ -230,6 +230,11 @@ typedef struct {
                                                        prefix ending in '#'
                                                        for prefix + number
                                                        (DocuSign's -1..N) */
+    const char                       *handshake;    /* the header of the
+                                                       sender's unsigned
+                                                       endpoint handshake
+                                                       (Asana's
+                                                       X-Hook-Secret) */
 } ngx_http_webhook_preset_t;
 
 
@@ -519,6 +524,8 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_array_t                      *enqueue_headers; /* of ngx_str_t:
                                                        "h:name", lowercase */
 
+    ngx_flag_t                        handshake;    /* webhook_handshake */
+
     ngx_flag_t                        status;       /* webhook_status */
     ngx_http_webhook_stats_t         *stats;        /* NULL: not counted */
     ngx_array_t                      *buckets;      /* webhook_status: the
@@ -606,6 +613,8 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          url_evaluated:1;
     unsigned                          pieces_ready:1;
     unsigned                          body_hash:1;  /* Twilio JSON */
+    unsigned                          handshake:1;  /* passed unverified:
+                                                       webhook_handshake */
 };
 
 

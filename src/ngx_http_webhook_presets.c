@@ -56,7 +56,7 @@
  * whether $webhook_id may name the sender rather than the delivery.
  */
 #define REPLAY(redelivery, key_json, id_not_unique)                           \
-                      redelivery, key_json, id_not_unique, NULL
+                      redelivery, key_json, id_not_unique, NULL, NULL
 #define NO_REPLAY_FACTS REPLAY(0, NULL, 0)
 
 /*
@@ -64,7 +64,10 @@
  * numbered ones): what ngx_http_webhook_preset_t's sig_more says; the
  * last of a row's fields, after the replay facts (none for these).
  */
-#define MORE_SIGNATURES(more)  0, NULL, 0, more
+#define MORE_SIGNATURES(more)  0, NULL, 0, more, NULL
+
+/* the header of an unsigned endpoint handshake (webhook_handshake) */
+#define HANDSHAKE(header)      0, NULL, 0, NULL, header
 
 
 static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
@@ -525,7 +528,7 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       NO_SOURCE,
       JSON("events.0.action"),
       PLAIN,
-      NO_REPLAY_FACTS },
+      HANDSHAKE("X-Hook-Secret") },
 
     /*
      * Sentry-Hook-Signature: <hex> over the body; Sentry-Hook-Timestamp

@@ -33,6 +33,8 @@
 static ngx_int_t ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_str_t *value,
     webhook_sig_list_t *list, webhook_sig_list_t *ed);
+static ngx_uint_t ngx_http_webhook_is_handshake(ngx_http_request_t *r,
+    const char *name);
 static ngx_int_t ngx_http_webhook_more_signatures(ngx_http_request_t *r,
     const char *more, ngx_table_elt_t *first, webhook_sig_list_t *list);
 static ngx_int_t ngx_http_webhook_decode(ngx_http_request_t *r,
@@ -127,6 +129,14 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
     }
 
     if (family == NULL) {
+
+        if (preset->handshake && wlcf->handshake
+            && ngx_http_webhook_is_handshake(r, preset->handshake))
+        {
+            ctx->handshake = 1;
+            return NGX_OK;
+        }
+
         return NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
     }
 
@@ -318,6 +328,80 @@ ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
     default:
         return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
+}
+
+
+/*
+ * A sender's unsigned endpoint handshake, passed on unverified when
+ * webhook_handshake is on (Asana: a POST with X-Hook-Secret that the
+ * application answers by echoing it).  Only its exact shape: the header
+ * once, 1..256 visible ASCII characters, and no body at all (a length of
+ * 0, or none on HTTP/1.x without chunked encoding), so nothing but that
+ * header reaches the upstream unverified.
+ */
+
+static ngx_uint_t
+ngx_http_webhook_is_handshake(ngx_http_request_t *r, const char *name)
+{
+    size_t            len, i;
+    ngx_uint_t        n, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *value;
+
+    if (r->headers_in.chunked) {
+        return 0;
+    }
+
+    if (r->headers_in.content_length_n > 0
+        || (r->headers_in.content_length_n < 0
+            && r->http_version >= NGX_HTTP_VERSION_20))
+    {
+        return 0;
+    }
+
+    len = ngx_strlen(name);
+    found = 0;
+    value = NULL;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (n = 0; /* void */; n++) {
+
+        if (n >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            n = 0;
+        }
+
+        if (h[n].hash == 0 || h[n].key.len != len
+            || ngx_strncasecmp(h[n].key.data, (u_char *) name, len) != 0)
+        {
+            continue;
+        }
+
+        if (found++) {
+            return 0;
+        }
+
+        value = &h[n];
+    }
+
+    if (value == NULL || value->value.len == 0 || value->value.len > 256) {
+        return 0;
+    }
+
+    for (i = 0; i < value->value.len; i++) {
+        if (value->value.data[i] < 0x21 || value->value.data[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
