@@ -3,9 +3,9 @@
 # The second wave of presets against the providers' own SDKs (npm, pinned
 # in t/sdk/package-lock.json).  svix signs for the Standard Webhooks
 # senders clerk and resend, and resend's own webhooks.verify() accepts the
-# same request; @mux/mux-node and gocardless-nodejs only verify, so the
-# test signs and the SDK must accept exactly what the module forwards and
-# refuse what it refuses.  Where SDK and module disagree (a timestamp
+# same request; @mux/mux-node, gocardless-nodejs, box-node-sdk and
+# coinbase-commerce-node only verify, so the test signs and the SDK must
+# accept exactly what the module forwards and refuse what it refuses.  Where SDK and module disagree (a timestamp
 # from the future) the test says so.
 
 use strict;
@@ -16,7 +16,8 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 
-use Digest::SHA qw(hmac_sha256_hex);
+use Digest::SHA qw(hmac_sha256 hmac_sha256_hex);
+use POSIX qw(strftime);
 
 use Test::Webhook;
 use Test::Webhook::SDK;
@@ -32,18 +33,29 @@ my %secret = (
     gocardless => 'gc-sdk-webhook-secret-0123456789',
     clerk => 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     resend => 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
+    box => 'box-sdk-primary-key-0123456789',
+    coinbase => 'coinbase-sdk-shared-secret-0123',
 );
 
+my $box_secondary = 'box-sdk-secondary-key-0123456789';
+
 my $t = Test::Webhook->new;
+
+$t->write_file('box2.secret', $box_secondary, 0600);
 
 my $locations = '';
 
 for my $name (sort keys %secret) {
     $t->write_file("$name.secret", $secret{$name}, 0600);
+    my $more = $name eq 'box'
+        ? "webhook_secret file:%%TESTDIR%%/box2.secret;\n"
+          . "            webhook_timestamp_tolerance 10m;"
+        : '';
     $locations .= <<"LOCATION";
         location /$name {
             webhook_verify $name;
             webhook_secret file:%%TESTDIR%%/$name.secret;
+            $more
             %%WEBHOOK_PROXY_HEADERS%%
             proxy_pass http://%%UPSTREAM%%;
         }
@@ -158,6 +170,102 @@ for my $i (0 .. $#cases) {
     ok($a->[0]{ok}, 'mux: 400 s ahead: the SDK accepts');
     $t->is_rejected(req('/mux', $mux_body, ['Mux-Signature', $h]),
                     401, 'timestamp_future', 'mux: 400 s ahead: refused');
+}
+
+# Box: box-node-sdk's WebhooksManager.validateMessage() answers true or
+# false for the same headers and body; the location allows Box's 10
+# minutes
+
+sub box_time {
+    my ($t) = @_;
+    return strftime('%Y-%m-%dT%H:%M:%S', gmtime($t - 7 * 3600)) . '-07:00';
+}
+
+sub box_headers {
+    my ($body, $ts, $k1, $k2) = @_;
+    return {
+        'box-delivery-id' => 'f96bb54b-ee16-4fc5-aa65-8c2d9e5b546f',
+        'box-delivery-timestamp' => $ts,
+        'box-signature-version' => '1',
+        'box-signature-algorithm' => 'HmacSHA256',
+        'box-signature-primary' => b64(hmac_sha256($body . $ts, $k1)),
+        'box-signature-secondary' => b64(hmac_sha256($body . $ts, $k2)),
+    };
+}
+
+sub b64 { require MIME::Base64; MIME::Base64::encode_base64($_[0], '') }
+
+my $box_body = '{"type":"webhook_event","id":"eb0c4e06-sdk","trigger":'
+             . '"FILE.UPLOADED","source":{"id":"123","type":"file"}}';
+
+my @box = (
+    # [name, body signed, body sent, time, primary key, secondary key,
+    #  SDK says, module: undef forwarded, else [status, reason]]
+    ['fresh', $box_body, $box_body, $now - 10, $secret{box}, $box_secondary,
+     1, undef],
+    ['only the secondary signature good', $box_body, $box_body, $now - 10,
+     'retired-primary', $box_secondary, 1, undef],
+    ['tampered body', $box_body, $box_body . ' ', $now - 10, $secret{box},
+     $box_secondary, 0, [401, 'signature_mismatch']],
+    ['wrong keys', $box_body, $box_body, $now - 10, 'x', 'y',
+     0, [401, 'signature_mismatch']],
+    ['700 s old', $box_body, $box_body, $now - 700, $secret{box},
+     $box_secondary, 0, [401, 'timestamp_expired']],
+    # a disagreement: the SDK refuses any timestamp ahead of its clock,
+    # the module allows the tolerance both ways (clock skew)
+    ['60 s ahead', $box_body, $box_body, $now + 60, $secret{box},
+     $box_secondary, 0, undef],
+);
+
+my $box_answers = Test::Webhook::SDK::run([ map {
+    { sdk => 'box-verify', payload => $_->[2],
+      headers => box_headers($_->[1], box_time($_->[3]), $_->[4], $_->[5]),
+      primary => $secret{box}, secondary => $box_secondary }
+} @box ]);
+
+for my $i (0 .. $#box) {
+    my ($name, $signed, $sent, $when, $k1, $k2, $sdk, $module) = @{ $box[$i] };
+    my $h = box_headers($signed, box_time($when), $k1, $k2);
+    my $r = req('/box', $sent, map { [$_, $h->{$_}] } sort keys %$h);
+
+    is($box_answers->[$i]{ok} ? 1 : 0, $sdk,
+       "box: $name: the SDK says " . ($sdk ? 'valid' : 'invalid'))
+        or diag($box_answers->[$i]{error});
+
+    if (!defined $module) {
+        $t->is_forwarded($r, "box: $name: the module forwards");
+    } else {
+        $t->is_rejected($r, @$module, "box: $name: the module refuses");
+    }
+}
+
+# Coinbase Commerce: coinbase-commerce-node's Webhook.verifySigHeader()
+
+{
+    my $body = '{"attempt_number":1,"event":{"id":"24934862-sdk","type":'
+             . '"charge:confirmed","data":{}},"id":"f6ed9d25-sdk"}';
+    my $good = hmac_sha256_hex($body, $secret{coinbase});
+    my $a = Test::Webhook::SDK::run([
+        { sdk => 'coinbase-verify', payload => $body, header => $good,
+          secret => $secret{coinbase} },
+        { sdk => 'coinbase-verify', payload => $body . ' ', header => $good,
+          secret => $secret{coinbase} },
+        { sdk => 'coinbase-verify', payload => $body,
+          header => hmac_sha256_hex($body, 'not-the-secret'),
+          secret => $secret{coinbase} },
+    ]);
+    ok($a->[0]{ok}, 'coinbase: fresh: the SDK accepts') or diag($a->[0]{error});
+    my $u = $t->is_forwarded(req('/coinbase', $body,
+        ['X-CC-Webhook-Signature', $good]), 'coinbase: fresh: forwarded');
+    is($t->vars($u)->{id}, '24934862-sdk', 'coinbase: $webhook_id event.id');
+    ok(exists $a->[1]{error}, 'coinbase: tampered: the SDK refuses');
+    $t->is_rejected(req('/coinbase', $body . ' ',
+        ['X-CC-Webhook-Signature', $good]),
+        401, 'signature_mismatch', 'coinbase: tampered: refused');
+    ok(exists $a->[2]{error}, 'coinbase: wrong secret: the SDK refuses');
+    $t->is_rejected(req('/coinbase', $body,
+        ['X-CC-Webhook-Signature', hmac_sha256_hex($body, 'not-the-secret')]),
+        401, 'signature_mismatch', 'coinbase: wrong secret: refused');
 }
 
 # clerk and resend: Standard Webhooks, signed by svix

@@ -77,6 +77,17 @@ const signers = {
         return true;
     },
 
+    // box-node-sdk@10: WebhooksManager.validateMessage() -> true / false
+    'box-verify': async (j) => {
+        const { WebhooksManager } = load('box-node-sdk/lib/managers/webhooks');
+        return await WebhooksManager.validateMessage(j.payload, j.headers,
+            j.primary, { secondaryKey: j.secondary });
+    },
+
+    // coinbase-commerce-node@1: X-CC-Webhook-Signature <hex>
+    'coinbase-verify': (j) => load('coinbase-commerce-node').Webhook
+        .verifySigHeader(j.payload, j.header, j.secret),
+
     // resend@6: Standard Webhooks through its own webhooks.verify()
     'resend-verify': (j) => {
         const { Resend } = load('resend');
