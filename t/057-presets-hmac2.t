@@ -9,7 +9,9 @@
 # publishes one (tolerance 0), freshly signed requests, and tampered,
 # wrong-secret, missing, malformed, and where a timestamp is signed
 # stale, future and timestamp-less requests with their exact reasons;
-# the default $webhook_id and $webhook_event of each preset.  The
+# the default $webhook_id and $webhook_event of each preset; and, behind
+# webhook_replay, the same delivery twice is a duplicate, keyed as
+# docs/providers.md says (the signed id, else the MAC).  The
 # providers' SDKs sign the same schemes in t/058-sdk-wave2.t.
 
 use strict;
@@ -373,7 +375,8 @@ for my $name (@names) {
     my $more = $p{$name}{conf} // '';
 
     for my $loc (["/p/$name", ''],
-                 ["/v/$name", 'webhook_timestamp_tolerance 0;'])
+                 ["/v/$name", 'webhook_timestamp_tolerance 0;'],
+                 ["/r/$name", 'webhook_replay zone=rp;'])
     {
         $locations .= <<"LOCATION";
         location $loc->[0] {
@@ -401,6 +404,8 @@ events {
 
 http {
     %%TEST_GLOBALS_HTTP%%
+
+    webhook_replay_zone zone=rp:1m;
 
     server {
         listen       127.0.0.1:%%PORT_8080%%;
@@ -619,6 +624,47 @@ for my $name (@names) {
     $t->is_forwarded(req('/docusign/third', $b,
         map { ["X-DocuSign-Signature-$_", $h[2][1]] } 1 .. 16),
         'docusign: 16 signatures');
+}
+
+# replay: each preset's delivery twice; the second is acknowledged as a
+# duplicate and not forwarded
+
+sub is_duplicate {
+    my ($req, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $n = $t->upstream_count;
+    my $r = $t->http(%$req);
+    is($t->reject_summary($r), '200 application/json {"status":"duplicate"}',
+       "$name: 200 duplicate");
+    is($t->upstream_count, $n, "$name: not forwarded");
+}
+
+for my $name (@names) {
+    my $s = $p{$name};
+    my $fmt = $s->{tsfmt} || sub { $_[0] };
+    my $ts = $fmt->(time);
+    (my $b = $s->{body}) =~ s/%TS%/$ts/g;
+    my $r = req("/r/$name", $b, $s->{sign}->($s->{secret}, $b, $ts));
+    $t->is_forwarded($r, "$name: replay cache: first");
+    is_duplicate($r, "$name: replay cache: the same again");
+}
+
+# keyed on the signed id: another body under the same id is a duplicate
+{
+    my $s = $p{checkout};
+    (my $b = $s->{body}) =~ s/payment_approved/payment_captured/;
+    is_duplicate(req('/r/checkout', $b, $s->{sign}->($s->{secret}, $b)),
+                 'checkout: the same signed id, another event');
+}
+
+# keyed on the MAC: an unsigned delivery id changed does not make it new
+{
+    my $s = $p{woocommerce};
+    my @h = map { $_->[0] eq 'X-WC-Webhook-Delivery-ID'
+                  ? [$_->[0], 'another-delivery-id'] : $_ }
+            $s->{sign}->($s->{secret}, $s->{body});
+    is_duplicate(req('/r/woocommerce', $s->{body}, @h),
+                 'woocommerce: the same MAC, another delivery id');
 }
 
 # rotation: the second secret matches (SHA-512)
