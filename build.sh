@@ -31,7 +31,7 @@ SYSTEM_NGINX_SRC=/usr/share/nginx/src
 BUILD_PACKAGES=(nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev openssl
                 libjansson-dev libhiredis-dev gcc make)
 # redis-server and redis-cli (redis-tools) for the cluster tests (t/07*)
-# python3-redis for the queue consumer example's test (t/083)
+# python3-redis for the queue consumer example's test (t/103)
 TEST_PACKAGES=(redis-server redis-sentinel redis-tools curl perl valgrind python3
                python3-redis)
 

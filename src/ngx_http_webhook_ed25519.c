@@ -207,6 +207,13 @@ ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
             }
 
             if (rc == 1) {
+                /* the verified signature: the replay key of a delivery
+                   without a signed id */
+                ngx_memcpy(ctx->matched_mac,
+                           ctx->ed25519 + j * WEBHOOK_ED25519_SIG_LEN,
+                           WEBHOOK_ED25519_SIG_LEN);
+                ctx->matched_mac_len = WEBHOOK_ED25519_SIG_LEN;
+
                 *index = (ngx_int_t) i;
                 return NGX_OK;
             }

@@ -114,12 +114,8 @@ static ngx_uint_t ngx_http_webhook_limit_fresh(
 static void ngx_http_webhook_limit_estimate(
     ngx_http_webhook_limit_entry_t *le, ngx_uint_t cluster,
     uint64_t *previous, uint64_t *current);
-static ngx_int_t ngx_http_webhook_limit_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_webhook_add_header(ngx_http_request_t *r,
     const char *name, uint64_t value);
-
-
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
 /*
@@ -961,36 +957,21 @@ ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item)
 }
 
 
-ngx_int_t
-ngx_http_webhook_limit_init(ngx_conf_t *cf)
-{
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_webhook_limit_header_filter;
-
-    return NGX_OK;
-}
-
-
 /*
  * RateLimit-Limit, -Remaining, -Reset on every response of a limited
  * location, whoever produced it (the upstream, an error_page, the
- * module's own refusal), and Retry-After on the module's 429.
+ * module's own refusal), and Retry-After on the module's 429: called by
+ * the header filter (ngx_http_webhook_filter.c) for the main request.
  */
 
-static ngx_int_t
-ngx_http_webhook_limit_header_filter(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_webhook_limit_headers(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx)
 {
-    uint64_t                 reset;
-    ngx_http_webhook_ctx_t  *ctx;
+    uint64_t  reset;
 
-    if (r != r->main) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    ctx = ngx_http_webhook_get_ctx(r);
-
-    if (ctx == NULL || !ctx->rl_set) {
-        return ngx_http_next_header_filter(r);
+    if (!ctx->rl_set) {
+        return NGX_OK;
     }
 
     /* whole seconds, rounded up */
@@ -1014,7 +995,7 @@ ngx_http_webhook_limit_header_filter(ngx_http_request_t *r)
         }
     }
 
-    return ngx_http_next_header_filter(r);
+    return NGX_OK;
 }
 
 

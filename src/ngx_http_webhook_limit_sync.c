@@ -1,8 +1,17 @@
 
 /*
- * ngx_http_webhook_module: fresh views of synced keys for waiting requests.
+ * ngx_http_webhook_module: limit sync, the limiter's side of the cluster
+ * store.
  *
- * A sync=on limit decides on a key only with a view of the cluster's
+ * The rounds.  One worker per node exchanges the counts of the keys
+ * touched since the last round of the sync=on (and sync=async) zones:
+ * it holds a lease {pid, until} in shared memory, renewed every
+ * sync_interval, taken by another worker once expired (its holder
+ * crashed), given back on exit.  Every sync_interval it takes the dirty
+ * keys out of the zones and asks the store to sync each one's counts,
+ * pipelined; the next round starts only when this one is over.
+ *
+ * Fresh views.  A sync=on limit decides on a key only with a view of the cluster's
  * counts at most sync_interval old (ngx_http_webhook_limit.c).  A request
  * that finds the view of one of its keys older waits for one exchange of
  * that key with the cluster store, without blocking the worker:
@@ -75,9 +84,255 @@ static void ngx_http_webhook_limit_unlink(
 static void ngx_http_webhook_limit_cleanup(void *data);
 
 
+/* the keys of one round */
+typedef struct {
+    ngx_pool_t                       *pool;
+    ngx_array_t                       items;        /* ..._limit_sync_t */
+    ngx_uint_t                        pending;
+    ngx_uint_t                        ok;
+} ngx_http_webhook_limit_round_t;
+
+
+/* this worker's side of the rounds */
+typedef struct {
+    ngx_http_webhook_redis_conf_t    *conf;
+    ngx_log_t                        *log;
+    ngx_event_t                       ev;
+    ngx_http_webhook_limit_round_t   *round;
+    unsigned                          exiting:1;
+} ngx_http_webhook_limit_rounds_t;
+
+
+static void ngx_http_webhook_limit_tick(ngx_event_t *ev);
+static ngx_uint_t ngx_http_webhook_limit_lease(ngx_uint_t release);
+static void ngx_http_webhook_limit_round(void);
+static void ngx_http_webhook_limit_round_reply(
+    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
+    uint64_t previous);
+
+
+static ngx_http_webhook_limit_rounds_t  ngx_http_webhook_limit_rounds;
+
+#define lr  ngx_http_webhook_limit_rounds
+
+
 /* this worker's exchanges in flight */
 static ngx_rbtree_t        ngx_http_webhook_limit_exchanges;
 static ngx_rbtree_node_t   ngx_http_webhook_limit_sentinel;
+
+
+/* ---- the rounds --------------------------------------------------------- */
+
+
+/* a worker starts (with webhook_redis and a synced zone) */
+
+void
+ngx_http_webhook_limit_sync_init(ngx_http_webhook_redis_conf_t *rcf,
+    ngx_log_t *log)
+{
+    ngx_memzero(&lr, sizeof(ngx_http_webhook_limit_rounds_t));
+
+    lr.conf = rcf;
+    lr.log = log;
+
+    lr.ev.handler = ngx_http_webhook_limit_tick;
+    lr.ev.log = log;
+    lr.ev.data = &lr;
+    lr.ev.cancelable = 1;
+
+    ngx_add_timer(&lr.ev, rcf->sync_interval);
+}
+
+
+/* the worker exits: the lease goes back, a round's answers change nothing */
+
+void
+ngx_http_webhook_limit_sync_exit(void)
+{
+    if (lr.conf == NULL) {
+        return;
+    }
+
+    lr.exiting = 1;
+
+    (void) ngx_http_webhook_limit_lease(1);
+
+    if (lr.ev.timer_set) {
+        ngx_del_timer(&lr.ev);
+    }
+}
+
+
+static void
+ngx_http_webhook_limit_tick(ngx_event_t *ev)
+{
+    if (ngx_exiting || lr.exiting) {
+        (void) ngx_http_webhook_limit_lease(1);
+        return;
+    }
+
+    if (ngx_http_webhook_limit_lease(0)
+        && ngx_http_webhook_redis_connected()
+        && lr.round == NULL)
+    {
+        ngx_http_webhook_limit_round();
+    }
+
+    ngx_add_timer(&lr.ev, lr.conf->sync_interval);
+}
+
+
+/*
+ * The lease: this worker syncs the node's limits while it holds it.
+ * Held until "until"; renewed by the holder every tick; taken by anyone
+ * once expired (its holder crashed); given back on exit (release).
+ */
+
+static ngx_uint_t
+ngx_http_webhook_limit_lease(ngx_uint_t release)
+{
+    ngx_uint_t                      mine;
+    ngx_http_webhook_lease_t       *lease;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
+    rcf = lr.conf;
+    lease = rcf->lease;
+    mine = 0;
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    if (release) {
+        if (lease->leader == ngx_pid) {
+            lease->leader = 0;
+            lease->until = 0;
+        }
+
+    } else if (lease->leader == ngx_pid || lease->leader == 0
+               || (ngx_msec_int_t) (ngx_current_msec - lease->until) >= 0)
+    {
+        if (lease->leader != ngx_pid) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, lr.log, 0,
+                           "webhook: limit sync: worker %P syncs this node",
+                           ngx_pid);
+        }
+
+        lease->leader = ngx_pid;
+        lease->until = ngx_current_msec + 3 * rcf->sync_interval
+                       + rcf->timeout;
+        mine = 1;
+    }
+
+    ngx_shmtx_unlock(&rcf->shpool->mutex);
+
+    return mine;
+}
+
+
+/*
+ * One round: the keys touched since the last one, one exchange each,
+ * pipelined.  The next round starts only when this one is over, so a
+ * slow Redis does not pile rounds up (the watchdog drops it meanwhile).
+ */
+
+static void
+ngx_http_webhook_limit_round(void)
+{
+    ngx_uint_t                       i;
+    ngx_pool_t                      *pool;
+    ngx_http_webhook_zone_t        **zp;
+    ngx_http_webhook_limit_sync_t   *item;
+    ngx_http_webhook_limit_round_t  *round;
+
+    pool = ngx_create_pool(4096, lr.log);
+    if (pool == NULL) {
+        return;
+    }
+
+    round = ngx_pcalloc(pool, sizeof(ngx_http_webhook_limit_round_t));
+    if (round == NULL) {
+        goto done;
+    }
+
+    round->pool = pool;
+
+    if (ngx_array_init(&round->items, pool, 16,
+                       sizeof(ngx_http_webhook_limit_sync_t))
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    zp = lr.conf->sync_zones.elts;
+
+    for (i = 0; i < lr.conf->sync_zones.nelts; i++) {
+        if (ngx_http_webhook_limit_collect(zp[i], &round->items) != NGX_OK) {
+            break;
+        }
+    }
+
+    if (round->items.nelts == 0) {
+        goto done;
+    }
+
+    lr.round = round;
+
+    item = round->items.elts;
+
+    for (i = 0; i < round->items.nelts; i++) {
+        item[i].handler = ngx_http_webhook_limit_round_reply;
+        item[i].data = round;
+
+        if (ngx_http_webhook_redis_sync_counts(&item[i]) == NGX_OK) {
+            round->pending++;
+
+        } else {
+            ngx_http_webhook_limit_unsynced(&item[i]);
+        }
+    }
+
+    if (round->pending) {
+        return;
+    }
+
+    lr.round = NULL;
+
+done:
+
+    ngx_destroy_pool(pool);
+}
+
+
+/* a key of a round answered */
+
+static void
+ngx_http_webhook_limit_round_reply(ngx_http_webhook_limit_sync_t *item,
+    ngx_int_t rc, uint64_t current, uint64_t previous)
+{
+    ngx_http_webhook_limit_round_t  *round = item->data;
+
+    if (rc == NGX_OK) {
+        ngx_http_webhook_limit_synced(item, current, previous);
+        round->ok++;
+
+    } else if (rc == NGX_ERROR) {
+        /* synced with the next round */
+        ngx_http_webhook_limit_unsynced(item);
+    }
+
+    if (--round->pending) {
+        return;
+    }
+
+    if (round->ok && !lr.exiting) {
+        (void) ngx_atomic_fetch_add(&lr.conf->lease->syncs, 1);
+    }
+
+    lr.round = NULL;
+    ngx_destroy_pool(round->pool);
+}
+
+
+/* ---- fresh views for waiting requests ---------------------------------- */
 
 
 /*

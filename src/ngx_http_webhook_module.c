@@ -387,17 +387,9 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->limits, prev->limits, NULL);
     ngx_conf_merge_ptr_value(conf->replay, prev->replay, NULL);
 
-    if (conf->replay) {
-        /* a committed record lives the zone's ttl, or twice the window
-           in which a signed timestamp is accepted */
-        conf->replay_ttl = conf->replay->ttl ? conf->replay->ttl
-                           : (ngx_msec_t) (conf->tolerance
-                                           ? 2 * conf->tolerance * 1000
-                                           : 600 * 1000);
-
-        /* only verified deliveries are recorded: without webhook_verify
-           there is nothing to record */
-    }
+    /* only verified deliveries are recorded: without webhook_verify
+       there is nothing to record; replay_ttl is resolved with the
+       preset, below */
 
     /* webhook_status is not inherited: it names one location */
     if (conf->status == NGX_CONF_UNSET) {
@@ -434,6 +426,15 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                       "%s:%ui", &conf->preset->name, conf->verify_file,
                       conf->verify_line);
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->replay) {
+        /* a committed record lives the zone's ttl, or the preset's
+           default (ngx_http_webhook_preset_record_ttl()) */
+        conf->replay_ttl = conf->replay->ttl
+                           ? conf->replay->ttl
+                           : ngx_http_webhook_preset_record_ttl(conf->preset,
+                                                             conf->tolerance);
     }
 
     rv = ngx_http_webhook_check_keys(cf, conf);
@@ -674,7 +675,11 @@ ngx_http_webhook_postconfiguration(ngx_conf_t *cf)
 
     *h = ngx_http_webhook_handler;
 
-    /* the replay record's fate is known when the request is over */
+    /*
+     * The header filter (ngx_http_webhook_filter.c) settles a replay
+     * record as soon as the response's status is known; the log phase
+     * settles one whose request ended without a response header.
+     */
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
     if (h == NULL) {
@@ -684,8 +689,7 @@ ngx_http_webhook_postconfiguration(ngx_conf_t *cf)
     *h = ngx_http_webhook_log_handler;
 
     if (ngx_http_webhook_zones_check(cf) != NGX_OK
-        || ngx_http_webhook_redis_check(cf) != NGX_OK
-        || ngx_http_webhook_limit_init(cf) != NGX_OK)
+        || ngx_http_webhook_redis_check(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -702,7 +706,7 @@ ngx_http_webhook_log_handler(ngx_http_request_t *r)
     ctx = ngx_http_webhook_get_ctx(r);
 
     if (ctx) {
-        ngx_http_webhook_replay_finish(r, ctx);
+        ngx_http_webhook_replay_settle(r, ctx);
     }
 
     return NGX_OK;

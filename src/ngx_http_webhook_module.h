@@ -203,6 +203,22 @@ typedef struct {
     const ngx_http_webhook_scheme_t  *scheme;       /* NULL: generic */
     ngx_uint_t                        custom;       /* webhook_verify
                                                        custom's template */
+    time_t                            redelivery;   /* without a signed
+                                                       timestamp: how long
+                                                       the provider may send
+                                                       a delivery again, s
+                                                       (0: the 24 h floor) */
+    const char                       *key_json;     /* the signed field of
+                                                       the JSON body a
+                                                       replay record is
+                                                       keyed on (Mailgun's
+                                                       token) */
+    ngx_uint_t                        id_not_unique; /* the id may name the
+                                                       sender, not the
+                                                       delivery (Meta's
+                                                       entry id): records
+                                                       are keyed on the
+                                                       signature alone */
 } ngx_http_webhook_preset_t;
 
 
@@ -210,6 +226,9 @@ typedef struct {
 
 #define NGX_HTTP_WEBHOOK_ZONE_LIMIT    1
 #define NGX_HTTP_WEBHOOK_ZONE_REPLAY   2
+
+/* a delivery's replay keys: what the signature covers, the unsigned id */
+#define NGX_HTTP_WEBHOOK_REPLAY_KEYS   2
 
 
 /*
@@ -311,6 +330,18 @@ struct ngx_http_webhook_limit_sync_s {
 typedef struct ngx_http_webhook_redis_sh_s  ngx_http_webhook_redis_sh_t;
 
 
+/*
+ * The node's limit sync lease, in the webhook_redis shared memory zone:
+ * the worker that exchanges the node's counts (ngx_http_webhook_limit_
+ * sync.c), under the zone's mutex, and the rounds that succeeded.
+ */
+typedef struct {
+    ngx_pid_t                         leader;
+    ngx_msec_t                        until;        /* ngx_current_msec */
+    ngx_atomic_t                      syncs;
+} ngx_http_webhook_lease_t;
+
+
 /* an address literal and a port, resolved at configuration time */
 typedef struct {
     ngx_str_t                         host;         /* NUL-terminated */
@@ -343,6 +374,7 @@ typedef struct {
     ngx_shm_zone_t                   *shm_zone;
     ngx_slab_pool_t                  *shpool;
     ngx_http_webhook_redis_sh_t      *sh;
+    ngx_http_webhook_lease_t         *lease;        /* in sh */
 } ngx_http_webhook_redis_conf_t;
 
 
@@ -531,15 +563,17 @@ struct ngx_http_webhook_ctx_s {
     uint64_t                          rl_remaining;
     int64_t                           rl_reset_ms;
 
-    /* the replay record this request holds while in flight */
+    /* the replay records this request holds while in flight: one per
+       key (ngx_http_webhook_replay.c) */
     ngx_http_webhook_zone_t          *replay_zone;
-    ngx_str_t                         replay_key;
-    uint32_t                          replay_hash;
+    ngx_str_t                         replay_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
+    uint32_t                          replay_hash[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
+    ngx_uint_t                        replay_nkeys;
     uint64_t                          replay_token;
     ngx_msec_t                        replay_ttl;
 
-    /* its mirror in Redis (webhook_replay ... redis=on) */
-    ngx_str_t                         redis_key;
+    /* their mirror in Redis (webhook_replay ... redis=on) */
+    ngx_str_t                         redis_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
     ngx_str_t                         redis_value;
     ngx_int_t                         claim;        /* what Redis said */
 
@@ -575,6 +609,10 @@ ngx_http_webhook_ctx_t *ngx_http_webhook_get_ctx(ngx_http_request_t *r);
 
 /* ngx_http_webhook_presets.c */
 const ngx_http_webhook_preset_t *ngx_http_webhook_preset_find(ngx_str_t *name);
+ngx_uint_t ngx_http_webhook_preset_id_signed(
+    const ngx_http_webhook_preset_t *preset);
+ngx_msec_t ngx_http_webhook_preset_record_ttl(
+    const ngx_http_webhook_preset_t *preset, time_t tolerance);
 
 /* ngx_http_webhook_secret.c */
 char *ngx_http_webhook_secret_load(ngx_conf_t *cf, ngx_str_t *spec,
@@ -684,9 +722,10 @@ char *ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_webhook_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_webhook_limit_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+ngx_int_t ngx_http_webhook_limit_headers(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
 void ngx_http_webhook_limit_settle(ngx_http_webhook_ctx_t *ctx,
     ngx_uint_t commit);
-ngx_int_t ngx_http_webhook_limit_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_webhook_limit_collect(ngx_http_webhook_zone_t *zone,
     ngx_array_t *items);
 void ngx_http_webhook_limit_synced(ngx_http_webhook_limit_sync_t *item,
@@ -697,6 +736,9 @@ void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
     ngx_uint_t n);
+void ngx_http_webhook_limit_sync_init(ngx_http_webhook_redis_conf_t *rcf,
+    ngx_log_t *log);
+void ngx_http_webhook_limit_sync_exit(void);
 
 /* ngx_http_webhook_replay.c */
 char *ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -705,7 +747,7 @@ char *ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_webhook_replay_check(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
-void ngx_http_webhook_replay_finish(ngx_http_request_t *r,
+void ngx_http_webhook_replay_settle(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_replay_claimed(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
@@ -735,6 +777,8 @@ ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
 ngx_int_t ngx_http_webhook_redis_sync_counts(
     ngx_http_webhook_limit_sync_t *item);
 ngx_str_t *ngx_http_webhook_redis_node(void);
+void ngx_http_webhook_redis_flush(void);
+ngx_uint_t ngx_http_webhook_redis_connected(void);
 void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
 

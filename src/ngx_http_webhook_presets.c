@@ -47,6 +47,17 @@
                       NGX_HTTP_WEBHOOK_SIG_##type, ed, ts_json, scheme, 0
 #define PLAIN         EXTRA(HMAC, NULL, NULL, NULL)
 
+/*
+ * Replay facts: without a signed timestamp, how long the provider may
+ * send a delivery again, in seconds, when that is longer than the 24 h
+ * floor (0: the floor); the signed JSON field a record is keyed on, for
+ * a scheme whose signature covers neither the body nor an id; and
+ * whether $webhook_id may name the sender rather than the delivery.
+ */
+#define REPLAY(redelivery, key_json, id_not_unique)                           \
+                      redelivery, key_json, id_not_unique
+#define NO_REPLAY_FACTS REPLAY(0, NULL, 0)
+
 
 static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
 
@@ -59,7 +70,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_TS, PART_LIT("."), PART_BODY },
       JSON("id"),
       JSON("type"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* X-Hub-Signature-256: sha256=<hex> over the body */
     { ngx_string("github"),
@@ -70,7 +82,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       HEADER("X-GitHub-Delivery"),
       HEADER("X-GitHub-Event"),
-      PLAIN },
+      PLAIN,
+      REPLAY(72 * 3600, NULL, 0) },
 
     /*
      * Standard Webhooks (and Svix, its origin): "v1,<b64> v1,<b64>" over
@@ -86,7 +99,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_ID, PART_LIT("."), PART_TS, PART_LIT("."), PART_BODY },
       SIGNED_ID,
       JSON("type"),
-      EXTRA(HMAC, "v1a", NULL, NULL) },
+      EXTRA(HMAC, "v1a", NULL, NULL),
+      NO_REPLAY_FACTS },
 
     /* X-Shopify-Hmac-Sha256: base64 over the body ("events": no "X-") */
     { ngx_string("shopify"),
@@ -98,7 +112,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       HEADER("X-Shopify-Event-Id", "Shopify-Event-Id", "X-Shopify-Webhook-Id"),
       HEADER("X-Shopify-Topic", "Shopify-Topic"),
-      PLAIN },
+      PLAIN,
+      REPLAY(48 * 3600, NULL, 0) },
 
     /* X-Slack-Signature: v0=<hex> over "v0:<ts>:<body>" */
     { ngx_string("slack"),
@@ -109,7 +124,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_LIT("v0:"), PART_TS, PART_LIT(":"), PART_BODY },
       JSON("event_id"),
       JSON("event.type", "type"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* X-Razorpay-Signature: <hex> over the body */
     { ngx_string("razorpay"),
@@ -120,11 +136,14 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       HEADER("X-Razorpay-Event-Id"),
       JSON("event"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /*
      * Meta (WhatsApp, Messenger, Instagram): as GitHub, keyed with the
-     * App Secret; the ids are inside the entries of the body.
+     * App Secret; the ids are inside the entries of the body, and the
+     * entry's id (without a message) is the account's, the same for
+     * every delivery: replay records go by the MAC.
      */
     { ngx_string("meta"),
       SHA256_HEX,
@@ -134,7 +153,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       JSON("entry.0.changes.0.value.messages.0.id", "entry.0.id"),
       JSON("entry.0.changes.0.field", "object"),
-      PLAIN },
+      PLAIN,
+      REPLAY(7 * 24 * 3600, NULL, 1) },
 
     /* Paddle-Signature: ts=<unix>;h1=<hex>[;h1=<hex>]; "<ts>:<body>" */
     { ngx_string("paddle"),
@@ -145,7 +165,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_TS, PART_LIT(":"), PART_BODY },
       JSON("notification_id", "event_id"),
       JSON("event_type"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* x-zm-signature: v0=<hex> over "v0:<ts>:<body>" */
     { ngx_string("zoom"),
@@ -156,7 +177,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_LIT("v0:"), PART_TS, PART_LIT(":"), PART_BODY },
       NO_SOURCE,
       JSON("event"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /*
      * Twitch EventSub: sha256=<hex> over id + timestamp + body, the
@@ -172,7 +194,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_ID, PART_TS, PART_BODY },
       SIGNED_ID,
       HEADER("Twitch-Eventsub-Subscription-Type"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* x-square-hmacsha256-signature: base64 over notification URL + body */
     { ngx_string("square"),
@@ -183,7 +206,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_URL, PART_BODY },
       JSON("event_id"),
       JSON("type"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /*
      * HubSpot v3: base64 over method + URL + body + timestamp, the
@@ -197,7 +221,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_METHOD, PART_URL, PART_BODY, PART_TS },
       JSON("0.eventId"),
       JSON("0.subscriptionType"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /*
      * Linear-Signature: <hex> over the body; the signed timestamp is the
@@ -212,18 +237,24 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       HEADER("Linear-Delivery"),
       HEADER("Linear-Event"),
-      EXTRA(HMAC, NULL, "webhookTimestamp", NULL) },
+      EXTRA(HMAC, NULL, "webhookTimestamp", NULL),
+      NO_REPLAY_FACTS },
 
-    /* Bitbucket Cloud: X-Hub-Signature (no "-256"): sha256=<hex> */
+    /*
+     * Bitbucket Cloud: X-Hub-Signature (no "-256"): sha256=<hex>.  The
+     * delivery is X-Request-UUID; X-Hook-UUID names the webhook, the
+     * same for every delivery, so it is no delivery id.
+     */
     { ngx_string("bitbucket"),
       SHA256_HEX,
       PREFIXED("sha256="),
       { { "X-Hub-Signature", NULL, NULL } },
       NO_TIMESTAMP,
       { PART_BODY },
-      HEADER("X-Request-UUID", "X-Hook-UUID"),
+      HEADER("X-Request-UUID"),
       HEADER("X-Event-Key"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* Typeform-Signature: sha256=<base64> over the body */
     { ngx_string("typeform"),
@@ -234,7 +265,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       JSON("event_id"),
       JSON("event_type"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* X-Gitlab-Token: the secret itself, compared in constant time */
     { ngx_string("gitlab"),
@@ -245,7 +277,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_NONE },
       HEADER("Idempotency-Key", "X-Gitlab-Event-UUID"),
       HEADER("X-Gitlab-Event"),
-      EXTRA(TOKEN, NULL, NULL, &ngx_http_webhook_token_scheme) },
+      EXTRA(TOKEN, NULL, NULL, &ngx_http_webhook_token_scheme),
+      NO_REPLAY_FACTS },
 
     /* Calendly-Webhook-Signature: t=<unix>,v1=<hex>, as Stripe */
     { ngx_string("calendly"),
@@ -256,7 +289,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_TS, PART_LIT("."), PART_BODY },
       NO_SOURCE,
       JSON("event"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* x-xero-signature: base64 over the body */
     { ngx_string("xero"),
@@ -267,7 +301,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       NO_SOURCE,
       JSON("events.0.eventCategory"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /* Intercom: X-Hub-Signature: sha1=<hex>, HMAC-SHA1 over the body */
     { ngx_string("intercom"),
@@ -278,7 +313,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       JSON("id"),
       JSON("topic"),
-      PLAIN },
+      PLAIN,
+      NO_REPLAY_FACTS },
 
     /*
      * X-Twilio-Signature: base64 HMAC-SHA1 over the URL and the sorted
@@ -293,7 +329,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_URL },
       HEADER("I-Twilio-Idempotency-Token"),
       NO_SOURCE,
-      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_twilio_scheme) },
+      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_twilio_scheme),
+      NO_REPLAY_FACTS },
 
     /*
      * Mailgun: no header; the body's "signature" object holds timestamp,
@@ -307,7 +344,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_NONE },
       JSON("event-data.id"),
       JSON("event-data.event"),
-      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_mailgun_scheme) },
+      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_mailgun_scheme),
+      REPLAY(0, "signature.token", 0) },
 
     /* Discord: X-Signature-Ed25519 (hex) over timestamp + body */
     { ngx_string("discord"),
@@ -318,7 +356,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_TS, PART_BODY },
       JSON("id"),
       JSON("type"),
-      EXTRA(ED25519, NULL, NULL, NULL) },
+      EXTRA(ED25519, NULL, NULL, NULL),
+      NO_REPLAY_FACTS },
 
     /*
      * webhook_verify custom: the template ngx_http_webhook_custom.c
@@ -332,8 +371,13 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       { PART_BODY },
       NO_SOURCE,
       NO_SOURCE,
-      NGX_HTTP_WEBHOOK_SIG_HMAC, NULL, NULL, NULL, 1 },
+      NGX_HTTP_WEBHOOK_SIG_HMAC, NULL, NULL, NULL, 1,
+      NO_REPLAY_FACTS },
 };
+
+
+/* the floor of a record's default lifetime without a signed timestamp */
+#define NGX_HTTP_WEBHOOK_REDELIVERY_MIN  (24 * 3600)
 
 
 /* other names a preset is known by */
@@ -378,4 +422,73 @@ ngx_http_webhook_preset_find(ngx_str_t *name)
     }
 
     return NULL;
+}
+
+
+/*
+ * Whether the scheme signs the delivery id, from the preset's own facts:
+ * an id taken from the signed payload's id part, or from a JSON body the
+ * signature covers.  An id from a header, or from a body the signature
+ * does not cover (Mailgun's event data), is not signed.
+ */
+
+ngx_uint_t
+ngx_http_webhook_preset_id_signed(const ngx_http_webhook_preset_t *preset)
+{
+    ngx_uint_t                    i;
+    ngx_http_webhook_part_type_e  covers;
+
+    switch (preset->id.type) {
+
+    case NGX_HTTP_WEBHOOK_SRC_SIGNED_ID:
+        covers = NGX_HTTP_WEBHOOK_PART_ID;
+        break;
+
+    case NGX_HTTP_WEBHOOK_SRC_JSON:
+        covers = NGX_HTTP_WEBHOOK_PART_BODY;
+        break;
+
+    default:
+        return 0;
+    }
+
+    if (preset->sig_type == NGX_HTTP_WEBHOOK_SIG_TOKEN) {
+        return 0;
+    }
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_MAX_PARTS; i++) {
+
+        if (preset->payload[i].type == NGX_HTTP_WEBHOOK_PART_END) {
+            break;
+        }
+
+        if (preset->payload[i].type == covers) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A committed replay record's default lifetime.  With a signed
+ * timestamp, twice the tolerance: past it the signature is refused
+ * anyway.  Without one nothing else stops a replay, so the record lives
+ * as long as the provider may send the delivery again, at least 24 h.
+ */
+
+ngx_msec_t
+ngx_http_webhook_preset_record_ttl(const ngx_http_webhook_preset_t *preset,
+    time_t tolerance)
+{
+    time_t  s;
+
+    if (preset->signs_timestamp && tolerance) {
+        return (ngx_msec_t) (2 * tolerance * 1000);
+    }
+
+    s = ngx_max(preset->redelivery, NGX_HTTP_WEBHOOK_REDELIVERY_MIN);
+
+    return (ngx_msec_t) s * 1000;
 }

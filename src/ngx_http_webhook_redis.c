@@ -1,6 +1,8 @@
 
 /*
- * ngx_http_webhook_module: Redis, for cluster-wide limits and replay.
+ * ngx_http_webhook_module: Redis, for cluster-wide limits and replay:
+ * the connection and the store (webhook_redis itself is in
+ * ngx_http_webhook_redis_conf.c).
  *
  * Each worker keeps one hiredis async connection on the nginx event loop
  * (ngx_http_webhook_redis_adapter.c) and nothing here ever blocks: the
@@ -19,15 +21,17 @@
  * skips the synced limits (open) or answers 503 (closed).  One warning is
  * logged per outage, for the whole node, and a notice when Redis is back.
  *
- * Limits: one worker per node syncs (a lease {pid, until} in shared
- * memory; an exiting worker hands it back, a crashed one lets it expire).
- * Every sync_interval it takes the keys touched since the last round out
- * of the sync=on zones and runs one script per key, which writes this
- * node's absolute counts (never less than what is stored: a retried or
- * late write cannot count twice) and returns the cluster's sums.
+ * Limits: the store's "sync counts" writes this node's absolute counts
+ * of a key (never less than what is stored: a retried or late write
+ * cannot count twice) and returns the cluster's sums; the rounds and the
+ * lease that drive it are the limiter's (ngx_http_webhook_limit_sync.c).
+ * Sentinel: ngx_http_webhook_redis_sentinel.c finds the primary.
  *
  * Every command is a script (EVALSHA, then EVAL after NOSCRIPT), and
- * every reply is checked for its type and size before it is used.
+ * every reply is checked for its type and size before it is used.  The
+ * exception: webhook_enqueue's stream commands, sent as they are through
+ * ngx_http_webhook_redis_request() and ngx_http_webhook_redis_command(),
+ * whose error replies are their caller's to judge.
  */
 
 
@@ -36,15 +40,11 @@
 #include <ngx_http.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "ngx_http_webhook_module.h"
+#include "ngx_http_webhook_redis.h"
 #include "webhook_redis_url.h"
 
-
-#define NGX_HTTP_WEBHOOK_REDIS_SHM_SIZE   (64 * 1024)
-#define NGX_HTTP_WEBHOOK_REDIS_SLOTS      512
-#define NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX  200
 
 #define NGX_HTTP_WEBHOOK_BACKOFF_MIN      100
 #define NGX_HTTP_WEBHOOK_BACKOFF_MAX      2000
@@ -55,32 +55,6 @@
 #define NGX_HTTP_WEBHOOK_REDIS_HANDSHAKE  2
 #define NGX_HTTP_WEBHOOK_REDIS_READY      3
 #define NGX_HTTP_WEBHOOK_REDIS_DISCOVER   4   /* asking Sentinel */
-
-
-typedef struct {
-    ngx_pid_t                         pid;
-    ngx_atomic_t                      connected;
-} ngx_http_webhook_redis_slot_t;
-
-
-/* the node's Redis state, in the "webhook_redis" shared memory zone */
-struct ngx_http_webhook_redis_sh_s {
-    ngx_atomic_t                      outage;       /* 1 from a failure
-                                                       until Redis answers */
-    ngx_atomic_t                      syncs;
-    ngx_atomic_t                      failures;
-
-    /* drawn when the zone is made (the master starts), kept on reload */
-    u_char                            node_id[8];
-
-    /* under the zone's mutex */
-    ngx_pid_t                         leader;       /* the sync lease */
-    ngx_msec_t                        leader_until; /* ngx_current_msec */
-    size_t                            last_error_len;
-    u_char                            last_error[
-                                          NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
-    ngx_http_webhook_redis_slot_t     slots[NGX_HTTP_WEBHOOK_REDIS_SLOTS];
-};
 
 
 /* one script call, its arguments kept for a retry with EVAL */
@@ -111,15 +85,6 @@ typedef struct {
 } ngx_http_webhook_redis_waiter_t;
 
 
-/* the keys of one sync round */
-typedef struct {
-    ngx_pool_t                       *pool;
-    ngx_array_t                       items;        /* ..._limit_sync_t */
-    ngx_uint_t                        pending;
-    ngx_uint_t                        ok;
-} ngx_http_webhook_redis_round_t;
-
-
 /* this worker's side of it */
 typedef struct {
     ngx_http_webhook_redis_conf_t    *conf;
@@ -134,11 +99,9 @@ typedef struct {
     ngx_event_t                       connect_ev;
     ngx_event_t                       retry_ev;
     ngx_event_t                       watch_ev;
-    ngx_event_t                       sync_ev;
 
     ngx_msec_t                        backoff;
     ngx_uint_t                        slot;         /* index + 1 */
-    ngx_http_webhook_redis_round_t   *round;
 
     ngx_str_t                         node;         /* "host:master pid" */
     u_char                            sha[NGX_HTTP_WEBHOOK_NSCRIPTS][41];
@@ -147,10 +110,6 @@ typedef struct {
 } ngx_http_webhook_redis_worker_t;
 
 
-static ngx_int_t ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
-    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url);
-static ngx_int_t ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static ngx_int_t ngx_http_webhook_redis_hash_scripts(ngx_log_t *log);
 static void ngx_http_webhook_redis_connect(void);
 static void ngx_http_webhook_redis_connect_to(const char *host, int port);
@@ -183,17 +142,8 @@ static ngx_http_webhook_redis_waiter_t *ngx_http_webhook_redis_waiter(
 static void ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
     ngx_http_request_t *r, ngx_http_webhook_redis_done_pt done,
     ngx_http_event_handler_pt resume);
-static void ngx_http_webhook_redis_sync_handler(ngx_event_t *ev);
-static ngx_uint_t ngx_http_webhook_redis_lease(ngx_uint_t release);
-static void ngx_http_webhook_redis_sync_round(void);
-static ngx_int_t ngx_http_webhook_redis_sync_key(
-    ngx_http_webhook_redis_round_t *round,
-    ngx_http_webhook_limit_sync_t *item);
 static void ngx_http_webhook_redis_counts_reply(redisReply *reply,
     void *data);
-static void ngx_http_webhook_redis_round_reply(
-    ngx_http_webhook_limit_sync_t *item, ngx_int_t rc, uint64_t current,
-    uint64_t previous);
 static u_char *ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix,
     ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out);
 static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
@@ -202,10 +152,6 @@ static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
 static ngx_http_webhook_redis_worker_t  ngx_http_webhook_redis_worker;
 
 #define rw  ngx_http_webhook_redis_worker
-
-
-static ngx_str_t  ngx_http_webhook_redis_zone_name =
-    ngx_string("webhook_redis");
 
 
 /*
@@ -247,36 +193,50 @@ static const char  ngx_http_webhook_script_sync[] =
 
 
 /*
- * KEYS: the delivery's record; ARGV: our in-flight value, the ttl in ms.
- * The first to SET NX has it; "d" marks a delivery the upstream took.
+ * KEYS: the delivery's records (one per key); ARGV: our in-flight value,
+ * the ttl in ms.  "d" under any key: delivered; else a record under any
+ * key: in flight; else all are ours.  "d" marks a delivery the upstream
+ * took.
  */
 
 static const char  ngx_http_webhook_script_claim[] =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
-    "  return 'new'\n"
+    "local busy = false\n"
+    "for i = 1, #KEYS do\n"
+    "  local v = redis.call('GET', KEYS[i])\n"
+    "  if v == 'd' then\n"
+    "    return 'delivered'\n"
+    "  end\n"
+    "  if v then\n"
+    "    busy = true\n"
+    "  end\n"
     "end\n"
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v == 'd' then\n"
-    "  return 'delivered'\n"
+    "if busy then\n"
+    "  return 'in_flight'\n"
     "end\n"
-    "return 'in_flight'\n";
+    "for i = 1, #KEYS do\n"
+    "  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])\n"
+    "end\n"
+    "return 'new'\n";
 
 
 /*
- * KEYS: the record; ARGV: our in-flight value, the ttl in ms, or 0 to
- * drop it.  Only the request that holds the record may settle it.
+ * KEYS: the records; ARGV: our in-flight value, the ttl in ms, or 0 to
+ * drop them.  Only the request that holds a record may settle it.
  */
 
 static const char  ngx_http_webhook_script_settle[] =
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then\n"
-    "  return 0\n"
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('GET', KEYS[i]) == ARGV[1] then\n"
+    "    if ARGV[2] == '0' then\n"
+    "      redis.call('DEL', KEYS[i])\n"
+    "    else\n"
+    "      redis.call('SET', KEYS[i], 'd', 'PX', ARGV[2])\n"
+    "    end\n"
+    "    n = n + 1\n"
+    "  end\n"
     "end\n"
-    "if ARGV[2] == '0' then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('SET', KEYS[1], 'd', 'PX', ARGV[2])\n"
-    "end\n"
-    "return 1\n";
+    "return n\n";
 
 
 static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
@@ -296,365 +256,6 @@ static int  ngx_http_webhook_script_types[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
     REDIS_REPLY_STRING,                     /* claim: "new", ... */
     REDIS_REPLY_INTEGER,                    /* settle: records settled */
 };
-
-
-static ngx_conf_enum_t  ngx_http_webhook_redis_on_error[] = {
-    { ngx_string("local"), NGX_HTTP_WEBHOOK_REDIS_LOCAL },
-    { ngx_string("open"), NGX_HTTP_WEBHOOK_REDIS_OPEN },
-    { ngx_string("closed"), NGX_HTTP_WEBHOOK_REDIS_CLOSED },
-    { ngx_null_string, 0 }
-};
-
-
-/*
- * webhook_redis URL [timeout=TIME] [sync_interval=TIME] [prefix=STRING]
- *               [password_file=/path] [on_error=local|open|closed];
- */
-
-char *
-ngx_http_webhook_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_webhook_main_conf_t *wmcf = conf;
-
-    u_char                         *p;
-    ngx_str_t                      *value, s, spec;
-    ngx_uint_t                      i, j;
-    ngx_http_webhook_secret_t       secret;
-    ngx_http_webhook_redis_conf_t  *rcf;
-
-    if (wmcf->redis) {
-        return "is duplicate";
-    }
-
-    rcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_webhook_redis_conf_t));
-    if (rcf == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    rcf->timeout = 200;
-    rcf->sync_interval = 100;
-    ngx_str_set(&rcf->prefix, "webhook:");
-    rcf->on_error = NGX_HTTP_WEBHOOK_REDIS_LOCAL;
-
-    value = cf->args->elts;
-
-    if (ngx_http_webhook_redis_parse_url(cf, rcf, &value[1]) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
-
-            rcf->timeout = ngx_parse_time(&s, 0);
-
-            if (rcf->timeout == (ngx_msec_t) NGX_ERROR || rcf->timeout == 0) {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "sync_interval=", 14) == 0) {
-            s.data = value[i].data + 14;
-            s.len = value[i].len - 14;
-
-            rcf->sync_interval = ngx_parse_time(&s, 0);
-
-            if (rcf->sync_interval == (ngx_msec_t) NGX_ERROR
-                || rcf->sync_interval < 10)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid \"%V\": at least 10ms",
-                                   &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
-            rcf->prefix.data = value[i].data + 7;
-            rcf->prefix.len = value[i].len - 7;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
-
-            if (value[i].len == 14) {
-                goto invalid;
-            }
-
-            /* the secret loader, with its permission rules: "file:PATH" */
-
-            spec.len = sizeof("file:") - 1 + value[i].len - 14;
-            spec.data = ngx_pnalloc(cf->pool, spec.len + 1);
-            if (spec.data == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            p = ngx_cpymem(spec.data, "file:", sizeof("file:") - 1);
-            p = ngx_cpymem(p, value[i].data + 14, value[i].len - 14);
-            *p = '\0';
-
-            ngx_memzero(&secret, sizeof(ngx_http_webhook_secret_t));
-
-            if (ngx_http_webhook_secret_load(cf, &spec, &secret, 1)
-                != NGX_CONF_OK)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-            rcf->password = secret.value;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "on_error=", 9) == 0) {
-            s.data = value[i].data + 9;
-            s.len = value[i].len - 9;
-
-            for (j = 0; ngx_http_webhook_redis_on_error[j].name.len; j++) {
-                if (ngx_http_webhook_redis_on_error[j].name.len == s.len
-                    && ngx_strncmp(ngx_http_webhook_redis_on_error[j].name.data,
-                                   s.data, s.len) == 0)
-                {
-                    break;
-                }
-            }
-
-            if (ngx_http_webhook_redis_on_error[j].name.len == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid \"%V\", expected "
-                                   "on_error=local, open or closed",
-                                   &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            rcf->on_error = ngx_http_webhook_redis_on_error[j].value;
-            continue;
-        }
-
-        goto invalid;
-    }
-
-    if (ngx_array_init(&rcf->sync_zones, cf->pool, 4,
-                       sizeof(ngx_http_webhook_zone_t *))
-        != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    rcf->shm_zone = ngx_shared_memory_add(cf,
-                                          &ngx_http_webhook_redis_zone_name,
-                                          NGX_HTTP_WEBHOOK_REDIS_SHM_SIZE,
-                                          &ngx_http_webhook_module);
-    if (rcf->shm_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (rcf->shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is already used",
-                           &ngx_http_webhook_redis_zone_name);
-        return NGX_CONF_ERROR;
-    }
-
-    rcf->shm_zone->init = ngx_http_webhook_redis_init_zone;
-    rcf->shm_zone->data = rcf;
-
-    wmcf->redis = rcf;
-
-    return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\"", &value[i]);
-    return NGX_CONF_ERROR;
-}
-
-
-/*
- * "redis://host[:port][/db]" or "unix:/path".  A host name is resolved
- * here, once: workers connect to the address literal, so that nothing
- * resolves (and blocks) in a worker.  The first address is used.
- */
-
-static ngx_int_t
-ngx_http_webhook_redis_parse_url(ngx_conf_t *cf,
-    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url)
-{
-    const char           *err;
-    ngx_url_t             u;
-    webhook_redis_url_t   ru;
-
-    rcf->url = *url;
-
-    if (webhook_redis_url_parse(url->data, url->len, &ru, &err)
-        != WEBHOOK_OK)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis URL \"%V\"%s", url, err);
-        return NGX_ERROR;
-    }
-
-    if (ru.sentinel) {
-        return ngx_http_webhook_sentinel_parse_url(cf, rcf, url, &ru);
-    }
-
-    if (ru.unix_socket) {
-        rcf->path.len = ru.path.len;
-        rcf->path.data = ngx_pnalloc(cf->pool, rcf->path.len + 1);
-        if (rcf->path.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(rcf->path.data, ru.path.data, rcf->path.len);
-        rcf->path.data[rcf->path.len] = '\0';
-
-        return NGX_OK;
-    }
-
-    rcf->db = (ngx_uint_t) ru.db;
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url.data = (u_char *) ru.host.data;
-    u.url.len = ru.host.len;
-    u.default_port = 6379;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-        if (u.err) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "%s in redis URL \"%V\"", u.err, url);
-        }
-
-        return NGX_ERROR;
-    }
-
-    if (u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no address for redis URL \"%V\"", url);
-        return NGX_ERROR;
-    }
-
-    rcf->host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
-    if (rcf->host.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* the address without its port: "127.0.0.1", "::1" */
-
-    rcf->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
-                                  rcf->host.data, NGX_SOCKADDR_STRLEN, 0);
-    rcf->host.data[rcf->host.len] = '\0';
-
-    rcf->port = (int) ngx_inet_get_port(u.addrs[0].sockaddr);
-
-    return NGX_OK;
-}
-
-
-/* "sync=on" and "redis=on" need webhook_redis; remember the first */
-
-void
-ngx_http_webhook_redis_used(ngx_conf_t *cf, const char *what)
-{
-    ngx_http_webhook_main_conf_t  *wmcf;
-
-    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webhook_module);
-
-    if (wmcf->redis_user == NULL) {
-        wmcf->redis_user = what;
-        wmcf->redis_user_file = cf->conf_file->file.name.data;
-        wmcf->redis_user_line = cf->conf_file->line;
-    }
-}
-
-
-/* postconfiguration: Redis is there if needed; list the zones it syncs */
-
-ngx_int_t
-ngx_http_webhook_redis_check(ngx_conf_t *cf)
-{
-    ngx_uint_t                      i;
-    ngx_http_webhook_zone_t       **zp, **sp;
-    ngx_http_webhook_main_conf_t   *wmcf;
-
-    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webhook_module);
-
-    if (wmcf->redis == NULL) {
-
-        if (wmcf->redis_user) {
-            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "\"%s\" in %s:%ui needs \"webhook_redis\"",
-                          wmcf->redis_user, wmcf->redis_user_file,
-                          wmcf->redis_user_line);
-            return NGX_ERROR;
-        }
-
-        return NGX_OK;
-    }
-
-    zp = wmcf->zones.elts;
-
-    for (i = 0; i < wmcf->zones.nelts; i++) {
-        if (zp[i]->type == NGX_HTTP_WEBHOOK_ZONE_LIMIT && zp[i]->sync) {
-            sp = ngx_array_push(&wmcf->redis->sync_zones);
-            if (sp == NULL) {
-                return NGX_ERROR;
-            }
-
-            *sp = zp[i];
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* on reload the node's Redis state carries over, as the zones do */
-
-static ngx_int_t
-ngx_http_webhook_redis_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_http_webhook_redis_conf_t  *orcf = data;
-
-    ngx_slab_pool_t                *shpool;
-    ngx_http_webhook_redis_conf_t  *rcf;
-
-    rcf = shm_zone->data;
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    rcf->shpool = shpool;
-
-    if (orcf) {
-        rcf->sh = orcf->sh;
-        return NGX_OK;
-    }
-
-    if (shm_zone->shm.exists) {
-        rcf->sh = shpool->data;
-        return NGX_OK;
-    }
-
-    rcf->sh = ngx_slab_calloc(shpool, sizeof(ngx_http_webhook_redis_sh_t));
-    if (rcf->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (RAND_bytes(rcf->sh->node_id, sizeof(rcf->sh->node_id)) != 1) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "webhook: RAND_bytes() failed for the node id");
-        return NGX_ERROR;
-    }
-
-    shpool->data = rcf->sh;
-
-    return NGX_OK;
-}
 
 
 /*
@@ -733,11 +334,6 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
     rw.watch_ev.data = &rw;
     rw.watch_ev.cancelable = 1;
 
-    rw.sync_ev.handler = ngx_http_webhook_redis_sync_handler;
-    rw.sync_ev.log = cycle->log;
-    rw.sync_ev.data = &rw;
-    rw.sync_ev.cancelable = 1;
-
     if (rcf->sentinels) {
         ngx_http_webhook_sentinel_init(rcf, cycle->log);
     }
@@ -745,7 +341,7 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
     ngx_http_webhook_redis_connect();
 
     if (rcf->sync_zones.nelts) {
-        ngx_add_timer(&rw.sync_ev, rcf->sync_interval);
+        ngx_http_webhook_limit_sync_init(rcf, cycle->log);
     }
 
     return NGX_OK;
@@ -803,7 +399,7 @@ ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
         ngx_http_webhook_sentinel_exit();
     }
 
-    (void) ngx_http_webhook_redis_lease(1);
+    ngx_http_webhook_limit_sync_exit();
 
     if (rw.slot) {
         ngx_shmtx_lock(&rcf->shpool->mutex);
@@ -953,17 +549,18 @@ ngx_http_webhook_redis_connect_to(const char *host, int port)
 /*
  * Connected (or not).  On failure hiredis frees the context right after
  * this returns; on success the handshake goes out at once, pipelined:
- * AUTH, SELECT, PING.  The connection counts once PING is answered, so a
- * Redis that accepts but does not answer (DEBUG SLEEP, CLIENT PAUSE) is
- * not taken for a working one.
+ * AUTH, SELECT, PING, then SCRIPT LOAD of each script.  The connection
+ * counts once PING is answered, so a Redis that accepts but does not
+ * answer (DEBUG SLEEP, CLIENT PAUSE) is not taken for a working one.
  */
 
 static void
 ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 {
     u_char                         *p;
-    size_t                          argvlen[2];
-    const char                     *argv[2];
+    size_t                          argvlen[3];
+    ngx_uint_t                      i;
+    const char                     *argv[3];
     redisAsyncContext              *ac;
     ngx_http_webhook_redis_conf_t  *rcf;
     u_char                          db[NGX_INT_T_LEN];
@@ -1026,6 +623,26 @@ ngx_http_webhook_redis_on_connect(const redisAsyncContext *cac, int status)
 
     (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
                                  (void *) "PING", 1, argv, argvlen);
+
+    /*
+     * After PING, off the handshake's path: the scripts are still known
+     * to Redis before the first EVALSHA on this connection (Redis runs a
+     * connection's commands in order), so no NOSCRIPT round trip delays
+     * a replay settle past the answer.
+     */
+
+    for (i = 0; i < NGX_HTTP_WEBHOOK_NSCRIPTS; i++) {
+        argv[0] = "SCRIPT";
+        argvlen[0] = 6;
+        argv[1] = "LOAD";
+        argvlen[1] = 4;
+        argv[2] = (const char *) ngx_http_webhook_scripts[i].data;
+        argvlen[2] = ngx_http_webhook_scripts[i].len;
+
+        (void) redisAsyncCommandArgv(ac, ngx_http_webhook_redis_handshake,
+                                     (void *) "SCRIPT LOAD", 3, argv,
+                                     argvlen);
+    }
 }
 
 
@@ -1363,6 +980,21 @@ ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
 }
 
 
+/*
+ * Write what is queued now rather than on the next turn of the event
+ * loop: a replay record's settle reaches Redis before the answer that
+ * settled it reaches the client.
+ */
+
+void
+ngx_http_webhook_redis_flush(void)
+{
+    if (rw.ac && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY && !rw.exiting) {
+        redisAsyncHandleWrite(rw.ac);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_webhook_redis_send(ngx_http_webhook_redis_cmd_t *cmd)
 {
@@ -1406,10 +1038,10 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
         rw.answered++;
     }
 
-    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting
-        && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS)
-    {
-        if (!cmd->retried && ac == rw.ac && reply->len >= 8
+    if (reply && reply->type == REDIS_REPLY_ERROR && !rw.exiting) {
+
+        if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+            && !cmd->retried && ac == rw.ac && reply->len >= 8
             && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
         {
             cmd->retried = 1;
@@ -1431,13 +1063,15 @@ ngx_http_webhook_redis_script_reply(redisAsyncContext *ac, void *r,
                != NULL)
         {
             /* a replica now (a failover): find the primary again */
-            ngx_http_webhook_redis_drop("script", "READONLY: a replica");
+            ngx_http_webhook_redis_drop("command", "READONLY: a replica");
 
-        } else {
+        } else if (cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS) {
+            /* a command's error reply is its caller's to judge */
             ngx_http_webhook_redis_error("script", reply->str, reply->len);
         }
 
-    } else if (reply && ngx_http_webhook_script_types[cmd->script]
+    } else if (reply && cmd->script < NGX_HTTP_WEBHOOK_NSCRIPTS
+               && ngx_http_webhook_script_types[cmd->script]
                && reply->type != ngx_http_webhook_script_types[cmd->script])
     {
         /* Redis is not trusted to answer what the script returns */
@@ -1494,9 +1128,11 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     size_t len)
 {
     u_char                         *p, *last;
+    size_t                          n;
     const char                     *then;
     ngx_http_webhook_redis_sh_t    *sh;
     ngx_http_webhook_redis_conf_t  *rcf;
+    u_char                          text[NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX];
 
     rcf = rw.conf;
 
@@ -1514,28 +1150,33 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
         len = ngx_strlen(detail);
     }
 
-    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+    /*
+     * What Redis (or whatever answers on its port) said is hostile
+     * input: it goes to the log and to the status page as printable
+     * ASCII only, and bounded.
+     */
 
-    ngx_shmtx_lock(&rcf->shpool->mutex);
+    p = ngx_slprintf(text, text + sizeof(text), "%s: %*s", what, len, detail);
+    n = p - text;
 
-    p = sh->last_error;
-    last = p + NGX_HTTP_WEBHOOK_REDIS_ERROR_MAX;
-    p = ngx_slprintf(p, last, "%s: %*s", what, len, detail);
-
-    /* the status page prints it as JSON: printable ASCII only */
-    sh->last_error_len = p - sh->last_error;
-
-    for (p = sh->last_error; p < sh->last_error + sh->last_error_len; p++) {
+    for (p = text; p < text + n; p++) {
         if (*p < 0x20 || *p >= 0x7f) {
             *p = '?';
         }
     }
 
+    (void) ngx_atomic_fetch_add(&sh->failures, 1);
+
+    ngx_shmtx_lock(&rcf->shpool->mutex);
+
+    last = ngx_cpymem(sh->last_error, text, n);
+    sh->last_error_len = last - sh->last_error;
+
     ngx_shmtx_unlock(&rcf->shpool->mutex);
 
     if (!ngx_atomic_cmp_set(&sh->outage, 0, 1)) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                       "webhook: redis %V: %s: %s", &rcf->url, what, detail);
+                       "webhook: redis %V: %*s", &rcf->url, n, text);
         return;
     }
 
@@ -1556,8 +1197,8 @@ ngx_http_webhook_redis_error(const char *what, const char *detail,
     }
 
     ngx_log_error(NGX_LOG_WARN, rw.log, 0,
-                  "webhook: redis %V is unavailable (%s: %*s): %s until it "
-                  "is back", &rcf->url, what, len, detail, then);
+                  "webhook: redis %V is unavailable (%*s): %s until it "
+                  "is back", &rcf->url, n, text, then);
 }
 
 
@@ -1845,165 +1486,6 @@ ngx_http_webhook_redis_waiter_cleanup(void *data)
 }
 
 
-/* ---- limit sync -------------------------------------------------------- */
-
-
-static void
-ngx_http_webhook_redis_sync_handler(ngx_event_t *ev)
-{
-    if (rw.conf == NULL) {
-        return;
-    }
-
-    if (ngx_exiting || rw.exiting) {
-        (void) ngx_http_webhook_redis_lease(1);
-        return;
-    }
-
-    if (ngx_http_webhook_redis_lease(0)
-        && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY
-        && rw.round == NULL)
-    {
-        ngx_http_webhook_redis_sync_round();
-    }
-
-    ngx_add_timer(&rw.sync_ev, rw.conf->sync_interval);
-}
-
-
-/*
- * The lease: this worker syncs the node's limits while it holds it.
- * Held until "until"; renewed by the holder every tick; taken by anyone
- * once expired (its holder crashed); given back on exit (release).
- */
-
-static ngx_uint_t
-ngx_http_webhook_redis_lease(ngx_uint_t release)
-{
-    ngx_uint_t                      mine;
-    ngx_http_webhook_redis_sh_t    *sh;
-    ngx_http_webhook_redis_conf_t  *rcf;
-
-    rcf = rw.conf;
-
-    if (rcf == NULL || rcf->sync_zones.nelts == 0) {
-        return 0;
-    }
-
-    sh = rcf->sh;
-    mine = 0;
-
-    ngx_shmtx_lock(&rcf->shpool->mutex);
-
-    if (release) {
-        if (sh->leader == ngx_pid) {
-            sh->leader = 0;
-            sh->leader_until = 0;
-        }
-
-    } else if (sh->leader == ngx_pid || sh->leader == 0
-               || (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) >= 0)
-    {
-        if (sh->leader != ngx_pid) {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rw.log, 0,
-                           "webhook: redis: worker %P syncs this node",
-                           ngx_pid);
-        }
-
-        sh->leader = ngx_pid;
-        sh->leader_until = ngx_current_msec + 3 * rcf->sync_interval
-                           + rcf->timeout;
-        mine = 1;
-    }
-
-    ngx_shmtx_unlock(&rcf->shpool->mutex);
-
-    return mine;
-}
-
-
-/*
- * One round: the keys touched since the last one, one script each,
- * pipelined.  The next round starts only when this one is over, so a
- * slow Redis does not pile rounds up (the watchdog drops it meanwhile).
- */
-
-static void
-ngx_http_webhook_redis_sync_round(void)
-{
-    ngx_uint_t                       i;
-    ngx_pool_t                      *pool;
-    ngx_http_webhook_zone_t        **zp;
-    ngx_http_webhook_limit_sync_t   *item;
-    ngx_http_webhook_redis_round_t  *round;
-
-    pool = ngx_create_pool(4096, rw.log);
-    if (pool == NULL) {
-        return;
-    }
-
-    round = ngx_pcalloc(pool, sizeof(ngx_http_webhook_redis_round_t));
-    if (round == NULL) {
-        goto done;
-    }
-
-    round->pool = pool;
-
-    if (ngx_array_init(&round->items, pool, 16,
-                       sizeof(ngx_http_webhook_limit_sync_t))
-        != NGX_OK)
-    {
-        goto done;
-    }
-
-    zp = rw.conf->sync_zones.elts;
-
-    for (i = 0; i < rw.conf->sync_zones.nelts; i++) {
-        if (ngx_http_webhook_limit_collect(zp[i], &round->items) != NGX_OK) {
-            break;
-        }
-    }
-
-    if (round->items.nelts == 0) {
-        goto done;
-    }
-
-    rw.round = round;
-
-    item = round->items.elts;
-
-    for (i = 0; i < round->items.nelts; i++) {
-        if (ngx_http_webhook_redis_sync_key(round, &item[i]) == NGX_OK) {
-            round->pending++;
-
-        } else {
-            ngx_http_webhook_limit_unsynced(&item[i]);
-        }
-    }
-
-    if (round->pending) {
-        return;
-    }
-
-    rw.round = NULL;
-
-done:
-
-    ngx_destroy_pool(pool);
-}
-
-
-static ngx_int_t
-ngx_http_webhook_redis_sync_key(ngx_http_webhook_redis_round_t *round,
-    ngx_http_webhook_limit_sync_t *item)
-{
-    item->handler = ngx_http_webhook_redis_round_reply;
-    item->data = round;
-
-    return ngx_http_webhook_redis_sync_counts(item);
-}
-
-
 /*
  * The store's "sync counts": write this node's absolute counts of a
  * key's two windows, get the cluster's sums back (item->handler).
@@ -2122,37 +1604,17 @@ ngx_http_webhook_redis_counts_reply(redisReply *reply, void *data)
 }
 
 
-/* a key of a round answered */
-
-static void
-ngx_http_webhook_redis_round_reply(ngx_http_webhook_limit_sync_t *item,
-    ngx_int_t rc, uint64_t current, uint64_t previous)
-{
-    ngx_http_webhook_redis_round_t  *round = item->data;
-
-    if (rc == NGX_OK) {
-        ngx_http_webhook_limit_synced(item, current, previous);
-        round->ok++;
-
-    } else if (rc == NGX_ERROR) {
-        /* synced with the next round */
-        ngx_http_webhook_limit_unsynced(item);
-    }
-
-    if (--round->pending) {
-        return;
-    }
-
-    if (round->ok && !rw.exiting) {
-        (void) ngx_atomic_fetch_add(&rw.conf->sh->syncs, 1);
-    }
-
-    rw.round = NULL;
-    ngx_destroy_pool(round->pool);
-}
-
-
 /* ---- what others ask ---------------------------------------------------- */
+
+
+/* this worker's connection answers (commands can be sent) */
+
+ngx_uint_t
+ngx_http_webhook_redis_connected(void)
+{
+    return rw.ac != NULL && rw.state == NGX_HTTP_WEBHOOK_REDIS_READY
+           && !rw.exiting;
+}
 
 
 ngx_str_t *
@@ -2187,7 +1649,7 @@ ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
     sh = rcf->sh;
 
     st->configured = 1;
-    st->syncs = sh->syncs;
+    st->syncs = sh->lease.syncs;
     st->failures = sh->failures;
 
     ngx_shmtx_lock(&rcf->shpool->mutex);
@@ -2200,10 +1662,10 @@ ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
         }
     }
 
-    if (rcf->sync_zones.nelts && sh->leader
-        && (ngx_msec_int_t) (ngx_current_msec - sh->leader_until) < 0)
+    if (rcf->sync_zones.nelts && sh->lease.leader
+        && (ngx_msec_int_t) (ngx_current_msec - sh->lease.until) < 0)
     {
-        st->leader = sh->leader;
+        st->leader = sh->lease.leader;
     }
 
     st->last_error.len = sh->last_error_len;

@@ -2,9 +2,11 @@
 /*
  * ngx_http_webhook_module: the duplicate / replay cache.
  *
- * A verified delivery id is recorded "in flight" before the request goes
- * upstream, and only committed when the upstream answered 2xx (in the
- * log phase, when the answer is known).  So:
+ * A verified delivery is recorded "in flight" before the request goes
+ * upstream, under what its signature covers (and its unsigned id, if
+ * any: ngx_http_webhook_replay_keys()), and only committed when the
+ * upstream answered 2xx, as soon as that status is known and before the
+ * answer leaves (the header filter, ngx_http_webhook_filter.c).  So:
  *   - a duplicate while the first is in flight gets 409;
  *   - a duplicate after the first succeeded gets 200 "duplicate", and the
  *     ERP never sees it twice;
@@ -12,13 +14,15 @@
  *     worker killed mid-request), the record goes, and the provider's
  *     retry is forwarded.  Nothing is lost.
  * Records live in a zone of ngx_http_webhook_zone.c; a committed record
- * expires ttl after the commit.
+ * expires ttl after the commit (by default twice the timestamp tolerance
+ * where the timestamp is signed, else the provider's redelivery horizon,
+ * at least 24 h: ngx_http_webhook_preset_record_ttl()).
  *
  * With redis=on the record is also made cluster-wide: once the node's own
  * record says "new", a script in Redis decides (SET NX PX: the first node
  * holds it) while the request waits, without blocking the worker and for
  * at most the webhook_redis timeout.  The commit and the drop are then
- * mirrored in Redis.  If Redis does not answer, the node's own record
+ * mirrored in Redis, sent before the answer.  If Redis does not answer, the node's own record
  * decides (or, with on_error=closed, the request gets 503).
  */
 
@@ -49,6 +53,13 @@ typedef struct {
 } ngx_http_webhook_record_t;
 
 
+static ngx_int_t ngx_http_webhook_replay_keys(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static ngx_int_t ngx_http_webhook_replay_key(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, const ngx_http_webhook_preset_t *preset,
+    const char *what, ngx_str_t *value);
+static ngx_int_t ngx_http_webhook_replay_digest(ngx_http_request_t *r,
+    u_char *md);
 static ngx_uint_t ngx_http_webhook_owner_gone(ngx_http_webhook_record_t *rec);
 static ngx_int_t ngx_http_webhook_replay_claim(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
@@ -181,26 +192,33 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * After the signature verified.  NGX_OK: recorded in flight (or, in
- * monitor mode, already known).  NGX_BUSY: the same delivery is in flight.
- * NGX_DECLINED: it was delivered already; ctx->duplicate is set.
- * NGX_AGAIN: waiting on Redis (redis=on): the handler returns NGX_DONE,
- * and ngx_http_webhook_replay_claimed() tells once the phases resume.
- * NGX_ABORT: Redis is needed and unavailable (on_error=closed).
+ * What a delivery's records are keyed on, strongest first:
+ *   - what the signature covers and an attacker cannot change: the
+ *     delivery id where the scheme signs it (in the body, as Stripe; in
+ *     the signed payload, as Standard Webhooks), the signed value the
+ *     preset names (Mailgun's token), else the verified MAC or Ed25519
+ *     signature: a captured delivery sent again under a fresh unsigned
+ *     id is still the same delivery;
+ *   - and the unsigned delivery id, when there is one, so that a
+ *     provider's retry re-signed (a fresh timestamp) is caught as well.
+ * A plaintext token (GitLab) authenticates nothing about the request: the
+ * delivery id it comes with, else a digest of the body, only catches the
+ * provider's own retries.
+ * Keys are "<preset>:<what>:<bytes>", what being id, sig, token or body.
  */
 
-ngx_int_t
-ngx_http_webhook_replay_check(ngx_http_request_t *r,
+static ngx_int_t
+ngx_http_webhook_replay_keys(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
 {
-    u_char                     *p;
-    int64_t                     now_ms;
-    ngx_int_t                   rc;
-    ngx_str_t                   id, key;
-    const ngx_str_t            *preset;
-    ngx_http_webhook_zone_t    *zone;
-    ngx_http_webhook_entry_t   *e;
-    ngx_http_webhook_record_t  *rec;
+    ngx_int_t                          rc;
+    ngx_str_t                          id, value;
+    const char                        *what;
+    ngx_uint_t                         signed_id;
+    const ngx_http_webhook_preset_t   *preset;
+    u_char                             md[32];
+
+    preset = wlcf->preset;
 
     rc = ngx_http_webhook_request_id(r, ctx, &id);
 
@@ -209,44 +227,196 @@ ngx_http_webhook_replay_check(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
-        /* no delivery id: the verified signature itself is the id */
-        id.data = ctx->matched_mac;
-        id.len = ctx->matched_mac_len;
-
-        if (id.len == 0) {
-            return NGX_OK;
-        }
+        ngx_str_null(&id);
     }
 
-    /* ids are per provider: "github:<id>" */
+    /* webhook_id may name anything: only the preset's own id is signed */
+    signed_id = (wlcf->id == NULL && ngx_http_webhook_preset_id_signed(preset));
 
-    preset = &wlcf->preset->name;
+    ctx->replay_nkeys = 0;
 
-    key.len = preset->len + 1 + id.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
-    if (key.data == NULL) {
+    if (preset->id_not_unique) {
+        /* the id may be the sender's: the signature alone */
+        ngx_str_null(&id);
+        signed_id = 0;
+    }
+
+    if (signed_id && id.len) {
+        return ngx_http_webhook_replay_key(r, ctx, preset, "id", &id);
+    }
+
+    if (preset->key_json) {
+        rc = ngx_http_webhook_json_field(r, ctx, preset->key_json, &value);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK || value.len == 0) {
+            /* verified, so present: a scheme without it does not verify */
+            return NGX_ERROR;
+        }
+
+        what = "token";
+
+    } else if (ctx->matched_mac_len) {
+        value.data = ctx->matched_mac;
+        value.len = ctx->matched_mac_len;
+        what = "sig";
+
+    } else if (id.len) {
+        /* a plaintext token: the delivery id alone */
+        return ngx_http_webhook_replay_key(r, ctx, preset, "id", &id);
+
+    } else {
+        if (ngx_http_webhook_replay_digest(r, md) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        value.data = md;
+        value.len = sizeof(md);
+        what = "body";
+    }
+
+    if (ngx_http_webhook_replay_key(r, ctx, preset, what, &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(key.data, preset->data, preset->len);
-    *p++ = ':';
-    ngx_memcpy(p, id.data, id.len);
+    if (id.len == 0) {
+        return NGX_OK;
+    }
 
-    if (key.len > 65535) {
-        key.len = 65535;
+    return ngx_http_webhook_replay_key(r, ctx, preset, "id", &id);
+}
+
+
+static ngx_int_t
+ngx_http_webhook_replay_key(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx, const ngx_http_webhook_preset_t *preset,
+    const char *what, ngx_str_t *value)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t  *key;
+
+    len = ngx_strlen(what);
+
+    key = &ctx->replay_key[ctx->replay_nkeys];
+
+    key->len = preset->name.len + 1 + len + 1 + value->len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key->data, preset->name.data, preset->name.len);
+    *p++ = ':';
+    p = ngx_cpymem(p, what, len);
+    *p++ = ':';
+    ngx_memcpy(p, value->data, value->len);
+
+    /* a zone entry's key is at most 65535 bytes */
+    if (key->len > 65535) {
+        key->len = 65535;
+    }
+
+    ctx->replay_hash[ctx->replay_nkeys] = ngx_crc32_short(key->data,
+                                                          key->len);
+    ctx->replay_nkeys++;
+
+    return NGX_OK;
+}
+
+
+/* SHA-256 of the body: a token scheme's delivery without an id */
+
+static ngx_int_t
+ngx_http_webhook_replay_digest(ngx_http_request_t *r, u_char *md)
+{
+    ssize_t                          n;
+    ngx_int_t                        rc;
+    const u_char                    *p;
+    webhook_hash_t                  *h;
+    ngx_http_webhook_body_cursor_t   cur;
+
+    h = webhook_hash_new(WEBHOOK_SHA256);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_webhook_body_open(&cur, r);
+
+    rc = NGX_OK;
+
+    for ( ;; ) {
+        n = ngx_http_webhook_body_next(&cur, &p, NGX_MAX_SIZE_T_VALUE);
+
+        if (n == 0) {
+            break;
+        }
+
+        if (n == NGX_ERROR || webhook_hash_update(h, p, (size_t) n)
+                              != WEBHOOK_OK)
+        {
+            rc = NGX_ERROR;
+            break;
+        }
+    }
+
+    if (rc == NGX_OK && webhook_hash_finish(h, md) != WEBHOOK_OK) {
+        rc = NGX_ERROR;
+    }
+
+    webhook_hash_free(h);
+
+    return rc;
+}
+
+
+/*
+ * After the signature verified.  NGX_OK: recorded in flight (or, in
+ * monitor mode, already known).  NGX_BUSY: the same delivery is in flight.
+ * NGX_DECLINED: it was delivered already; ctx->duplicate is set.
+ * NGX_AGAIN: waiting on Redis (redis=on): the handler returns NGX_DONE,
+ * and ngx_http_webhook_replay_claimed() tells once the phases resume.
+ * NGX_ABORT: Redis is needed and unavailable (on_error=closed).
+ *
+ * A delivery has one or two keys (ngx_http_webhook_replay_keys()): a
+ * record under either says "duplicate", and both are recorded.
+ */
+
+ngx_int_t
+ngx_http_webhook_replay_check(ngx_http_request_t *r,
+    ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
+{
+    int64_t                     now_ms;
+    uint64_t                    token;
+    ngx_int_t                   rc;
+    ngx_uint_t                  i, held;
+    ngx_http_webhook_zone_t    *zone;
+    ngx_http_webhook_entry_t   *e;
+    ngx_http_webhook_record_t  *rec;
+
+    if (ngx_http_webhook_replay_keys(r, wlcf, ctx) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     zone = wlcf->replay;
     now_ms = ngx_http_webhook_now_ms();
     rc = NGX_OK;
-
-    ctx->replay_hash = ngx_crc32_short(key.data, key.len);
+    held = 0;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    e = ngx_http_webhook_zone_lookup(zone, ctx->replay_hash, &key);
+    for (i = 0; i < ctx->replay_nkeys; i++) {
 
-    if (e && e->expire_ms > now_ms) {
+        e = ngx_http_webhook_zone_lookup(zone, ctx->replay_hash[i],
+                                         &ctx->replay_key[i]);
+
+        if (e == NULL || e->expire_ms <= now_ms) {
+            continue;
+        }
+
         rec = ngx_http_webhook_entry_payload(e);
 
         if (rec->state == NGX_HTTP_WEBHOOK_DELIVERED) {
@@ -256,35 +426,52 @@ ngx_http_webhook_replay_check(ngx_http_request_t *r,
         }
 
         if (!ngx_http_webhook_owner_gone(rec)) {
+            /* a record under the other key may say "delivered" */
             ctx->duplicate = 1;
             rc = NGX_BUSY;
-            goto done;
         }
 
-        /* its worker died with it in flight: the record is void */
+        /* else its worker died with it in flight: the record is void */
     }
 
-    if (e == NULL) {
-        e = ngx_http_webhook_zone_insert(zone, ctx->replay_hash, &key,
-                                         now_ms);
+    if (rc != NGX_OK) {
+        goto done;
+    }
+
+    token = ((uint64_t) ngx_pid << 32) | ++ngx_http_webhook_replay_seq;
+
+    for (i = 0; i < ctx->replay_nkeys; i++) {
+
+        /* looked up again: inserting the first may have evicted it */
+
+        e = ngx_http_webhook_zone_lookup(zone, ctx->replay_hash[i],
+                                         &ctx->replay_key[i]);
+
         if (e == NULL) {
-            goto done;
+            e = ngx_http_webhook_zone_insert(zone, ctx->replay_hash[i],
+                                             &ctx->replay_key[i], now_ms);
+            if (e == NULL) {
+                continue;
+            }
         }
+
+        /* in flight until settled; the ttl bounds it if that never comes */
+
+        e->expire_ms = now_ms + (int64_t) wlcf->replay_ttl;
+
+        rec = ngx_http_webhook_entry_payload(e);
+        rec->state = NGX_HTTP_WEBHOOK_IN_FLIGHT;
+        rec->owner = ngx_pid;
+        rec->token = token;
+
+        held = 1;
     }
 
-    /* in flight until the log phase; ttl bounds it if that never comes */
-
-    e->expire_ms = now_ms + (int64_t) wlcf->replay_ttl;
-
-    rec = ngx_http_webhook_entry_payload(e);
-    rec->state = NGX_HTTP_WEBHOOK_IN_FLIGHT;
-    rec->owner = ngx_pid;
-    rec->token = ((uint64_t) ngx_pid << 32) | ++ngx_http_webhook_replay_seq;
-
-    ctx->replay_zone = zone;
-    ctx->replay_key = key;
-    ctx->replay_token = rec->token;
-    ctx->replay_ttl = wlcf->replay_ttl;
+    if (held) {
+        ctx->replay_zone = zone;
+        ctx->replay_token = token;
+        ctx->replay_ttl = wlcf->replay_ttl;
+    }
 
 done:
 
@@ -300,10 +487,11 @@ done:
 
 
 /*
- * Ask Redis, keeping the node's in-flight record meanwhile (a duplicate
- * on this node is still caught without Redis).  The record in Redis:
- * "<prefix>{replay:<zone>:<hex of preset:id>}", holding "f:<node>:<token>"
- * while in flight and "d" once delivered.
+ * Ask Redis, keeping the node's in-flight records meanwhile (a duplicate
+ * on this node is still caught without Redis).  The records in Redis:
+ * "<prefix>{replay:<zone>}:<hex of key>", holding "f:<node>:<token>"
+ * while in flight and "d" once delivered.  The keys of a zone share one
+ * hash tag, so that one script may touch both keys of a delivery.
  */
 
 static ngx_int_t
@@ -312,7 +500,9 @@ ngx_http_webhook_replay_claim(ngx_http_request_t *r,
 {
     u_char                         *p;
     ngx_int_t                       rc;
-    ngx_str_t                       args[3], *node, *prefix, *zone;
+    ngx_str_t                       args[NGX_HTTP_WEBHOOK_REPLAY_KEYS + 2];
+    ngx_str_t                      *key, *node, *prefix, *zone;
+    ngx_uint_t                      i, n;
     ngx_http_webhook_main_conf_t   *wmcf;
     ngx_http_webhook_redis_conf_t  *rcf;
     u_char                          ttl[NGX_INT64_LEN];
@@ -323,36 +513,44 @@ ngx_http_webhook_replay_claim(ngx_http_request_t *r,
     prefix = &rcf->prefix;
     zone = &ctx->replay_zone->name;
     node = ngx_http_webhook_redis_node();
+    n = ctx->replay_nkeys;
 
-    ctx->redis_key.len = prefix->len + sizeof("{replay::}") - 1 + zone->len
-                         + 2 * ctx->replay_key.len;
-    ctx->redis_key.data = ngx_pnalloc(r->pool, ctx->redis_key.len);
+    for (i = 0; i < n; i++) {
+        key = &ctx->redis_key[i];
+
+        key->len = prefix->len + sizeof("{replay:}:") - 1 + zone->len
+                   + 2 * ctx->replay_key[i].len;
+        key->data = ngx_pnalloc(r->pool, key->len);
+        if (key->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(key->data, prefix->data, prefix->len);
+        p = ngx_cpymem(p, "{replay:", sizeof("{replay:") - 1);
+        p = ngx_cpymem(p, zone->data, zone->len);
+        p = ngx_cpymem(p, "}:", 2);
+        (void) ngx_hex_dump(p, ctx->replay_key[i].data,
+                            ctx->replay_key[i].len);
+
+        args[i] = *key;
+    }
 
     ctx->redis_value.len = sizeof("f::") - 1 + node->len + 16;
     ctx->redis_value.data = ngx_pnalloc(r->pool, ctx->redis_value.len);
-
-    if (ctx->redis_key.data == NULL || ctx->redis_value.data == NULL) {
+    if (ctx->redis_value.data == NULL) {
         return NGX_ERROR;
     }
-
-    p = ngx_cpymem(ctx->redis_key.data, prefix->data, prefix->len);
-    p = ngx_cpymem(p, "{replay:", sizeof("{replay:") - 1);
-    p = ngx_cpymem(p, zone->data, zone->len);
-    *p++ = ':';
-    p = ngx_hex_dump(p, ctx->replay_key.data, ctx->replay_key.len);
-    *p++ = '}';
 
     p = ngx_sprintf(ctx->redis_value.data, "f:%V:%016xL", node,
                     ctx->replay_token);
     ctx->redis_value.len = p - ctx->redis_value.data;
 
-    args[0] = ctx->redis_key;
-    args[1] = ctx->redis_value;
-    args[2].data = ttl;
-    args[2].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
+    args[n] = ctx->redis_value;
+    args[n + 1].data = ttl;
+    args[n + 1].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
 
     rc = ngx_http_webhook_redis_wait(r, NGX_HTTP_WEBHOOK_SCRIPT_CLAIM, args,
-                                     1, 2,
+                                     n, 2,
                                      ngx_http_webhook_replay_claim_done);
 
     if (rc == NGX_AGAIN) {
@@ -412,8 +610,8 @@ ngx_http_webhook_replay_claim_done(ngx_http_request_t *r, redisReply *reply)
 /*
  * What the cluster's answer means for this request, as
  * ngx_http_webhook_replay_check() returns it.  The node's own in-flight
- * record stays either way: the log phase commits it (a duplicate is
- * answered 200, so the node remembers the delivery) or drops it.
+ * records stay either way, and are settled with the answer (a duplicate
+ * is answered 200, so the node remembers the delivery).
  */
 
 ngx_int_t
@@ -464,17 +662,19 @@ ngx_http_webhook_owner_gone(ngx_http_webhook_record_t *rec)
 
 
 /*
- * The log phase: the request is over.  Commit the record if the upstream
- * answered 2xx, drop it otherwise, so that a retry goes through.
+ * The answer's status is known: commit the records if the upstream
+ * answered 2xx, drop them otherwise, so that a retry goes through.
+ * Called by the header filter before the answer leaves, and by the log
+ * phase for a request that ended without one; the first call settles.
  */
 
 void
-ngx_http_webhook_replay_finish(ngx_http_request_t *r,
+ngx_http_webhook_replay_settle(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx)
 {
     int64_t                     now_ms;
-    ngx_str_t                   args[3];
-    ngx_uint_t                  status;
+    ngx_str_t                   args[NGX_HTTP_WEBHOOK_REPLAY_KEYS + 2];
+    ngx_uint_t                  i, n, status, delivered;
     ngx_http_webhook_zone_t    *zone;
     ngx_http_webhook_entry_t   *e;
     ngx_http_webhook_record_t  *rec;
@@ -496,64 +696,82 @@ ngx_http_webhook_replay_finish(ngx_http_request_t *r,
         status = NGX_HTTP_CLIENT_CLOSED_REQUEST;
     }
 
+    delivered = (status >= 200 && status < 300);
+    n = ctx->replay_nkeys;
+
     now_ms = ngx_http_webhook_now_ms();
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    e = ngx_http_webhook_zone_lookup(zone, ctx->replay_hash,
-                                     &ctx->replay_key);
+    for (i = 0; i < n; i++) {
 
-    if (e) {
+        e = ngx_http_webhook_zone_lookup(zone, ctx->replay_hash[i],
+                                         &ctx->replay_key[i]);
+
+        if (e == NULL) {
+            continue;
+        }
+
         rec = ngx_http_webhook_entry_payload(e);
 
         /* still ours: not evicted and taken over meanwhile */
 
-        if (rec->state == NGX_HTTP_WEBHOOK_IN_FLIGHT
-            && rec->token == ctx->replay_token)
+        if (rec->state != NGX_HTTP_WEBHOOK_IN_FLIGHT
+            || rec->token != ctx->replay_token)
         {
-            if (status >= 200 && status < 300) {
-                rec->state = NGX_HTTP_WEBHOOK_DELIVERED;
-                e->expire_ms = now_ms + (int64_t) ctx->replay_ttl;
+            continue;
+        }
 
-            } else {
-                ngx_http_webhook_zone_delete(zone, e);
-            }
+        if (delivered) {
+            rec->state = NGX_HTTP_WEBHOOK_DELIVERED;
+            e->expire_ms = now_ms + (int64_t) ctx->replay_ttl;
+
+        } else {
+            ngx_http_webhook_zone_delete(zone, e);
         }
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "webhook: delivery \"%V\" %s", &ctx->replay_key,
-                   (status >= 200 && status < 300) ? "committed" : "dropped");
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "webhook: delivery \"%V\" %s on status %ui",
+                   &ctx->replay_key[0],
+                   delivered ? "committed" : "dropped", status);
 
     if (!ctx->redis_held) {
         return;
     }
 
     /*
-     * The same in Redis, if it is there now; if not, the record there
-     * expires with the ttl (a retry meanwhile is answered 409).
+     * The same in Redis, sent before the answer: if Redis does not take
+     * it, the records there expire with the ttl (a retry meanwhile is
+     * answered 409).
      */
 
     ctx->redis_held = 0;
 
-    args[0] = ctx->redis_key;
-    args[1] = ctx->redis_value;
-    args[2].data = ttl;
+    for (i = 0; i < n; i++) {
+        args[i] = ctx->redis_key[i];
+    }
 
-    if (status >= 200 && status < 300) {
-        args[2].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
+    args[n] = ctx->redis_value;
+    args[n + 1].data = ttl;
+
+    if (delivered) {
+        args[n + 1].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
 
     } else {
-        args[2].len = 1;
+        args[n + 1].len = 1;
         ttl[0] = '0';
     }
 
-    (void) ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SETTLE,
-                                         args, 1, 2,
-                                         ngx_http_webhook_replay_settled,
-                                         NULL);
+    if (ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SETTLE,
+                                      args, n, 2,
+                                      ngx_http_webhook_replay_settled, NULL)
+        == NGX_OK)
+    {
+        ngx_http_webhook_redis_flush();
+    }
 }
 
 

@@ -285,11 +285,16 @@ ngx_http_webhook_twilio_hmac(ngx_http_request_t *r,
         }
     }
 
-    match = webhook_hmac_match(keys, nkeys, ctx->candidates,
-                               ctx->ncandidates);
+    match = webhook_hmac_match_mac(keys, nkeys, ctx->candidates,
+                                   ctx->ncandidates, ctx->matched_mac);
 
     if (match == WEBHOOK_ERROR) {
         return ngx_http_webhook_hmac_failed(r);
+    }
+
+    /* the verified MAC: the replay key of a delivery */
+    if (match >= 0) {
+        ctx->matched_mac_len = webhook_hmac_size(keys[0]);
     }
 
     *index = match;

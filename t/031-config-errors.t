@@ -128,7 +128,8 @@ like($out, qr/\[emerg\].*(?:"abc"|webhook_timestamp_tolerance)/,
 
 # bounded work: at most 8 secrets and 8 public keys in a location
 
-my $secrets = join "\n", map { "            webhook_secret file:%%TESTDIR%%/good.secret;" } 1 .. 8;
+my $secrets = join "\n",
+    map { "            webhook_secret file:%%TESTDIR%%/good.secret;" } 1 .. 8;
 
 ($rc, $out) = try('secrets8', "webhook_verify github;\n$secrets\n");
 is($rc, 0, '8 webhook_secret lines pass') or diag($out);

@@ -6,7 +6,9 @@
 # first got a 2xx; a first that failed (upstream 5xx, client gone) leaves
 # no record.  Only verified requests are recorded.  Ids from the presets
 # (github header, stripe body, standard header) and from webhook_id; ttl,
-# and its default of twice the http-level timestamp tolerance; monitor mode.
+# and its default: twice the http-level timestamp tolerance where the
+# timestamp is signed (stripe), the preset's redelivery horizon (github:
+# 72 h) where it is not; monitor mode.
 
 use strict;
 use warnings;
@@ -42,7 +44,8 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    # the default ttl of a zone is twice this: 2 s for "deflt"
+    # the default ttl of a zone is twice this where the timestamp is
+    # signed: 2 s for stripe in "deflt"; github signs none: 72 h
     webhook_timestamp_tolerance 1s;
 
     webhook_replay_zone zone=ids:1m ttl=10m;
@@ -98,6 +101,13 @@ http {
         location /deflt {
             webhook_verify github;
             webhook_secret file:%%TESTDIR%%/github.secret;
+            webhook_replay zone=deflt;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /deflt-stripe {
+            webhook_verify stripe;
+            webhook_secret file:%%TESTDIR%%/stripe.secret;
             webhook_replay zone=deflt;
             proxy_pass http://%%UPSTREAM%%;
         }
@@ -318,7 +328,18 @@ is($t->status($r), 200, 'monitor: the first got its 200');
 
 $t->is_forwarded(gh('/monitor', 'gh-M'), 'monitor: same id after the 2xx');
 
-# ttl: ttl=1s, and the default (twice the tolerance of 1s)
+# ttl: ttl=1s, and the default (twice the tolerance of 1s with a signed
+# timestamp, 72 h for github)
+
+my $dbody = '{"id":"evt_deflt_1","object":"event","type":"x"}';
+
+sub deflt_stripe {
+    return { path => '/deflt-stripe', body => $dbody, headers => [
+        ['Stripe-Signature', stripe_header($stripe, time, $dbody)]] };
+}
+
+$t->is_forwarded(deflt_stripe(), 'default ttl, stripe: first');
+is_duplicate(deflt_stripe(), 'default ttl, stripe: within the ttl');
 
 $t->is_forwarded(gh('/short', 'gh-T'), 'ttl=1s: first');
 is_duplicate(gh('/short', 'gh-T'), 'ttl=1s: within the ttl');
@@ -331,7 +352,9 @@ $t->is_forwarded(gh('/github', 'gh-T'), 'another zone: not a duplicate');
 Time::HiRes::sleep(3.5);
 
 $t->is_forwarded(gh('/short', 'gh-T'), 'ttl=1s: after 3.5 s');
-$t->is_forwarded(gh('/deflt', 'gh-T'), 'default ttl: after 3.5 s');
+is_duplicate(gh('/deflt', 'gh-T'),
+    'default ttl, github: after 3.5 s still recorded');
+$t->is_forwarded(deflt_stripe(), 'default ttl, stripe: after 3.5 s');
 is_duplicate(gh('/github', 'gh-T'), 'ttl 10m: after 3.5 s still recorded');
 
 $t->done_testing;

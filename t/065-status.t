@@ -265,10 +265,12 @@ is_deeply(nz($m->{monitor_would_reject}), { duplicate_in_flight => 1 },
     '/mon-dup: monitor_would_reject');
 
 my $z = $j->{zones} || {};
+# a GitHub delivery has two records: its MAC and its delivery id
 is_deeply([ map { $z->{ids}{$_} } qw(type entries evictions evicted_unexpired) ],
-    [ 'replay', 3, 0, 0 ], 'zone ids: replay, 3 entries, no evictions');
-is_deeply([ map { $z->{ids2}{$_} } qw(type entries) ], [ 'replay', 1 ],
-    'zone ids2: replay, 1 entry');
+    [ 'replay', 6, 0, 0 ],
+    'zone ids: replay, 3 deliveries, 6 entries, no evictions');
+is_deeply([ map { $z->{ids2}{$_} } qw(type entries) ], [ 'replay', 2 ],
+    'zone ids2: replay, 1 delivery, 2 entries');
 is_deeply([ map { $z->{rl}{$_} } qw(type entries) ], [ 'limit', 1 ],
     'zone rl: limit, 1 key');
 is_deeply([ map { $z->{one}{$_} } qw(type entries) ], [ 'limit', 1 ],
@@ -305,7 +307,7 @@ for my $line (
         . 'preset="github",reason="ip_not_allowed"} 2',
     'nginx_webhook_monitor_would_reject_total{location="/mon-dup",'
         . 'preset="github",reason="duplicate_in_flight"} 1',
-    'nginx_webhook_zone_entries{zone="ids"} 3',
+    'nginx_webhook_zone_entries{zone="ids"} 6',
     'nginx_webhook_zone_evictions_total{zone="ids"} 0',
     'nginx_webhook_zone_evicted_unexpired_total{zone="ids"} 0',
     'nginx_webhook_zone_entries{zone="rl"} 1',

@@ -108,8 +108,8 @@ sub gh {
 
 sub key_of {
     my ($id, $zone) = @_;
-    return 't071:{replay:' . ($zone // 'ids') . ':'
-           . unpack('H*', "github:$id") . '}';
+    return 't071:{replay:' . ($zone // 'ids') . '}:'
+           . unpack('H*', "github:id:$id");
 }
 
 sub forwarded {

@@ -267,7 +267,8 @@ is(tight($C, 'down'), 429, 'restarted: C refuses from its first sight');
 
 $A->is_forwarded(gh('back-1'), 'restarted: A forwards');
 ok($A->wait_until(sub {
-        $redis->cli('GET', key_of('replay:ids', 'github:back-1')) eq 'd' },
+        $redis->cli('GET', 't072:{replay:ids}:'
+                    . unpack('H*', 'github:id:back-1')) eq 'd' },
         timeout => 5),
    'restarted: committed in Redis');
 

@@ -185,8 +185,9 @@ like($r->{body}, qr/"signature_malformed"/, 'hmac: 17 candidates: malformed');
 
 # GitLab: the token is right or not, whatever its length
 
-for my $tok ('gitlab-secret-token', 'gitlab-secret-toke', 'gitlab-secret-tokenX',
-             'gitlab', 'x' x 4000, 'Gitlab-secret-token')
+for my $tok ('gitlab-secret-token', 'gitlab-secret-toke',
+             'gitlab-secret-tokenX', 'gitlab', 'x' x 4000,
+             'Gitlab-secret-token')
 {
     my $want = $tok eq 'gitlab-secret-token' ? 200 : 401;
     is($t->http(path => '/gitlab', body => '{}',

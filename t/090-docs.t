@@ -201,6 +201,49 @@ is($?, 0, 'conf-examples/queue.conf passes nginx -t') or diag($out);
 like(slurp("$root/docs/queue.md"), qr/conf-examples\/queue\.conf/,
     'docs/queue.md points to the example');
 
+# every relative link of README.md and docs/*.md names a file that exists
+# and, with "#anchor", a heading or <a id> of that file
+
+sub anchors {
+    my ($text) = @_;
+    my %a = map { $_ => 1 } $text =~ /<a (?:id|name)="([^"]+)">/g;
+
+    for my $h ($text =~ /^#+ +(.+?) *$/mg) {
+        (my $slug = lc $h) =~ s/[^a-z0-9 _-]//g;
+        $slug =~ tr/ /-/;
+        $a{$slug} = 1;
+    }
+
+    return \%a;
+}
+
+for my $file ('README.md', map { "docs/$_" } map { s{.*/}{}r }
+              glob("$root/docs/*.md"))
+{
+    my $text = slurp("$root/$file");
+    (my $base = $file) =~ s{[^/]*$}{};
+
+    # code spans and blocks are not links
+    $text =~ s/```.*?```//gs;
+
+    while ($text =~ /\]\(([^)\s]+)\)/g) {
+        my $link = $1;
+        next if $link =~ m{^[a-z]+:};
+
+        my ($path, $anchor) = $link =~ /^([^#]*)(?:#(.*))?$/;
+        my $target = $path eq '' ? $file : "$base$path";
+
+        if (!ok(-e "$root/$target", "$file: $link: the file exists")) {
+            next;
+        }
+
+        next unless defined $anchor && $target =~ /\.md$/;
+
+        ok(anchors(slurp("$root/$target"))->{$anchor},
+           "$file: $link: the anchor exists");
+    }
+}
+
 $t->done_testing;
 
 ###############################################################################

@@ -18,9 +18,9 @@ WEBHOOK_H_<NAME> for each webhook_enqueue_header (X-Shopify-Topic:
 WEBHOOK_H_X_SHOPIFY_TOPIC).  Exit status 0 is success.  Or replace
 handle() below with a call into the ERP.
 
-A failed delivery stays pending and is retried after
-base * 2^(attempt - 1) seconds (capped at --backoff-cap, with jitter),
-up to --max-attempts deliveries; then it is copied to the dead-letter
+A failed delivery stays pending and is retried base * 2^(attempt - 1)
+seconds after the failure (capped at --backoff-cap, with jitter), up to
+--max-attempts deliveries; then it is copied to the dead-letter
 stream (--dead-letter, default "<stream>:dead") with its attempts and
 last error, and acknowledged, in one MULTI/EXEC.
 
@@ -148,6 +148,11 @@ class Consumer:
         self.log("%s attempt %d failed: %s" % (entry_id, attempt, error))
         if attempt >= self.args.max_attempts:
             self.dead_letter(entry_id, fields, attempt)
+            return
+        # the backoff counts from now: XCLAIM ... JUSTID resets the idle
+        # time without counting a delivery
+        self.r.xclaim(self.args.stream, self.args.group, self.args.consumer,
+                      0, [entry_id], justid=True)
 
     def dead_letter(self, entry_id, fields, attempts):
         """Copy to the dead-letter stream and acknowledge, atomically.
