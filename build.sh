@@ -13,6 +13,8 @@
 #   ./build.sh fuzz [SECONDS]
 #                         build every libFuzzer target in t/fuzz/ and run each
 #                         for SECONDS (default 30) from its corpus
+#   ./build.sh deb        build the Debian package libnginx-mod-http-webhook
+#                         with debhelper and dh_nginx (build/deb/*.deb)
 #
 #   NGINX_SRC=/path/to/nginx-x.y.z ./build.sh
 #                         build nginx from that tree plus the module
@@ -71,11 +73,13 @@ run as root, or: sudo apt-get install ${missing[*]}"
 
 
 # Configure only when something configure reads changed: the module's
-# `config` (it lists the sources), the flags, or the nginx tree.
+# `config` (it lists the sources), the flags, the nginx tree, or where
+# this checkout is (the Makefile names its sources by absolute path, so a
+# copied checkout must configure again or it would compile the original).
 configure_stamp() {
     {
         cat "$ROOT/config"
-        echo "$1" "$CC_OPT" "$LD_OPT"
+        echo "$ROOT" "$1" "$CC_OPT" "$LD_OPT"
         cat "$1/conf_flags" 2>/dev/null || true
     } | sha256sum | cut -d' ' -f1
 }
@@ -381,6 +385,34 @@ do_bench() {
 }
 
 
+# The Debian package, built by Debian's own tooling: nginx-dev's nginx_mod
+# build system and dh_nginx (debian/rules is plain "dh $@").  The sources
+# are copied to build/deb/ so the checkout stays clean.  nginx_mod runs
+# configure inside /usr/share/nginx/src, which writes a Makefile there:
+# building needs root (or write access to that directory), as on a buildd.
+DEB_PACKAGES=(debhelper dpkg-dev nginx-dev libssl-dev libjansson-dev
+              libhiredis-dev)
+
+do_deb() {
+    local out="$BUILD/deb" version src
+
+    ensure_packages "${DEB_PACKAGES[@]}"
+    version=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version)
+    src="$out/libnginx-mod-http-webhook-$version"
+
+    rm -rf "$out"
+    mkdir -p "$src"
+    tar -C "$ROOT" --exclude=./build --exclude=./.git \
+        --exclude=node_modules -cf - . | tar -C "$src" -xf -
+
+    log "building libnginx-mod-http-webhook $version (build/deb/deb.log)"
+    ( cd "$src" && dpkg-buildpackage -b -us -uc ) >"$out/deb.log" 2>&1 \
+        || { tail -40 "$out/deb.log" >&2; exit 1; }
+    rm -rf "$src"
+    ls "$out"/*.deb >&2
+}
+
+
 # The demo's state is global: the EXIT trap may run after do_run returned.
 DEMO_RUN="$BUILD/run"
 DEMO_NGINX=
@@ -469,7 +501,8 @@ case "${1:-build}" in
                libjansson-dev
            "$ROOT/t/fuzz/run.sh" "$@" ;;
     bench) shift; do_bench "$@" ;;
+    deb)   do_deb ;;
     -h|--help|help)
-        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (build, run, test, test-asan, fuzz, bench)" ;;
+        sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (build, run, test, test-asan, fuzz, bench, deb)" ;;
 esac

@@ -231,6 +231,13 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webhook_latency_buckets"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_webhook_latency_buckets,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -329,6 +336,7 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
     conf->digest = NGX_CONF_UNSET_UINT;
     conf->signed_payload = NGX_CONF_UNSET_PTR;
     conf->timestamp = NGX_CONF_UNSET_PTR;
+    conf->buckets = NGX_CONF_UNSET_PTR;
     conf->enqueue_headers = NGX_CONF_UNSET_PTR;
 
     return conf;
@@ -394,6 +402,10 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* webhook_status is not inherited: it names one location */
     if (conf->status == NGX_CONF_UNSET) {
         conf->status = 0;
+    }
+
+    if (ngx_http_webhook_latency_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if ((conf->preset || conf->allow || conf->limits) && !conf->status) {
@@ -707,6 +719,7 @@ ngx_http_webhook_log_handler(ngx_http_request_t *r)
 
     if (ctx) {
         ngx_http_webhook_replay_settle(r, ctx);
+        ngx_http_webhook_stats_latency(r, ctx);
     }
 
     return NGX_OK;

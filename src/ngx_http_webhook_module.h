@@ -28,8 +28,11 @@
 #include "webhook_timestamp.h"
 #include "webhook_cidr.h"
 #include "webhook_window.h"
+#include "webhook_histogram.h"
 #include "webhook_redis_url.h"
 
+
+#define NGX_HTTP_WEBHOOK_VERSION   "0.1.0"
 
 #define NGX_HTTP_WEBHOOK_ENFORCE   0
 #define NGX_HTTP_WEBHOOK_MONITOR   1
@@ -450,6 +453,9 @@ typedef struct {
     ngx_http_webhook_redis_conf_t    *redis;        /* NULL: no Redis */
     ngx_shm_zone_t                   *queue_zone;   /* webhook_enqueue */
 
+    /* webhook_latency_buckets at http level: the bounds counted, in ms */
+    ngx_array_t                      *buckets;      /* of uint64_t */
+
     /* the first "redis=on" / "sync=on", for the error without Redis */
     u_char                           *redis_user_file;
     ngx_uint_t                        redis_user_line;
@@ -507,6 +513,9 @@ struct ngx_http_webhook_loc_conf_s {
 
     ngx_flag_t                        status;       /* webhook_status */
     ngx_http_webhook_stats_t         *stats;        /* NULL: not counted */
+    ngx_array_t                      *buckets;      /* webhook_status: the
+                                                       bounds shown, of
+                                                       uint64_t ms */
 
     /* where webhook_verify was set, for errors found at merge time */
     u_char                           *verify_file;
@@ -831,6 +840,12 @@ ngx_int_t ngx_http_webhook_stats_register(ngx_conf_t *cf,
     ngx_http_webhook_loc_conf_t *wlcf);
 ngx_int_t ngx_http_webhook_status_init(ngx_conf_t *cf);
 void ngx_http_webhook_stats_count(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
+char *ngx_http_webhook_latency_buckets(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_webhook_latency_merge(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *prev, ngx_http_webhook_loc_conf_t *conf);
+void ngx_http_webhook_stats_latency(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
 void ngx_http_webhook_stats_refused(ngx_http_webhook_ctx_t *ctx);
 

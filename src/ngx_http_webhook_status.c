@@ -35,6 +35,10 @@ typedef struct {
     ngx_atomic_t                  would[NGX_HTTP_WEBHOOK_NREASONS];
     ngx_atomic_t                  last_success;
     ngx_atomic_t                  last_failure;
+
+    /* histograms of the request and upstream times: counts, sum in ms */
+    ngx_atomic_t                  latency[2][WEBHOOK_HISTOGRAM_MAX + 1];
+    ngx_atomic_t                  latency_sum[2];
 } ngx_http_webhook_counters_t;
 
 
@@ -47,6 +51,10 @@ struct ngx_http_webhook_stats_s {
 
 typedef struct {
     ngx_queue_t                   records;
+
+    /* the bucket bounds the records' histograms were counted in */
+    ngx_uint_t                    nbounds;
+    uint64_t                      bounds[WEBHOOK_HISTOGRAM_MAX];
 } ngx_http_webhook_status_sh_t;
 
 
@@ -60,6 +68,8 @@ typedef struct {
     ngx_atomic_uint_t             would[NGX_HTTP_WEBHOOK_NREASONS];
     ngx_atomic_uint_t             last_success;
     ngx_atomic_uint_t             last_failure;
+    ngx_atomic_uint_t             latency[2][WEBHOOK_HISTOGRAM_MAX + 1];
+    ngx_atomic_uint_t             latency_sum[2];
 } ngx_http_webhook_snapshot_t;
 
 
@@ -105,6 +115,18 @@ static ngx_int_t ngx_http_webhook_status_json(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webhook_status_prometheus(ngx_http_request_t *r,
     ngx_array_t *locs, ngx_array_t *zones,
     ngx_http_webhook_redis_status_t *rs, ngx_str_t *out);
+
+
+static void ngx_http_webhook_latency_reset(
+    ngx_http_webhook_main_conf_t *wmcf, ngx_http_webhook_status_sh_t *sh);
+static uint64_t *ngx_http_webhook_latency_grid(
+    ngx_http_webhook_main_conf_t *wmcf, ngx_uint_t *n);
+static uint64_t *ngx_http_webhook_latency_shown(ngx_http_request_t *r,
+    ngx_uint_t *n);
+static json_t *ngx_http_webhook_latency_json(ngx_http_request_t *r,
+    ngx_atomic_uint_t *counts, ngx_atomic_uint_t sum);
+static u_char *ngx_http_webhook_latency_prometheus(ngx_http_request_t *r,
+    u_char *p, ngx_array_t *locs);
 
 
 #define ngx_http_webhook_snap(f)  offsetof(ngx_http_webhook_snapshot_t, f)
@@ -155,6 +177,28 @@ static ngx_http_webhook_zone_metric_t  ngx_http_webhook_zone_metrics[] = {
     { "nginx_webhook_zone_evicted_unexpired_total",
       "Evicted entries that still mattered.", "counter",
       ngx_http_webhook_zsnap(evicted_unexpired) },
+};
+
+
+/* the two histograms of a location */
+
+#define NGX_HTTP_WEBHOOK_REQUEST_TIME   0
+#define NGX_HTTP_WEBHOOK_UPSTREAM_TIME  1
+
+static const char  *ngx_http_webhook_latency_names[2][3] = {
+    { "nginx_webhook_request_duration_seconds",
+      "Request time, from the first byte read to the log phase.",
+      "request_time" },
+    { "nginx_webhook_upstream_duration_seconds",
+      "Upstream response time, summed over the upstreams tried.",
+      "upstream_response_time" },
+};
+
+
+/* the default buckets, in ms: 5 ms to 30 s */
+
+static uint64_t  ngx_http_webhook_default_buckets[] = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 30000
 };
 
 
@@ -285,6 +329,8 @@ ngx_http_webhook_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     wmcf->status_pool = shpool;
     wmcf->status_sh = sh;
+
+    ngx_http_webhook_latency_reset(wmcf, sh);
 
     /*
      * Find or add each location's record by name.  Workers of the old
@@ -523,6 +569,14 @@ ngx_http_webhook_snapshot(ngx_http_request_t *r,
             s->rejected[j] = rec->rejected[j];
             s->would[j] = rec->would[j];
         }
+
+        for (j = 0; j <= WEBHOOK_HISTOGRAM_MAX; j++) {
+            s->latency[0][j] = rec->latency[0][j];
+            s->latency[1][j] = rec->latency[1][j];
+        }
+
+        s->latency_sum[0] = rec->latency_sum[0];
+        s->latency_sum[1] = rec->latency_sum[1];
     }
 
     return a;
@@ -589,6 +643,8 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
     }
 
     json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "module_version",
+                        json_string(NGX_HTTP_WEBHOOK_VERSION));
     json_object_set_new(root, "locations", jlocs);
     json_object_set_new(root, "zones", jzones);
     json_object_set_new(root, "redis", redis);
@@ -616,6 +672,12 @@ ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
                             json_integer(s[i].last_success));
         json_object_set_new(loc, "last_failure",
                             json_integer(s[i].last_failure));
+
+        for (j = 0; j < 2; j++) {
+            json_object_set_new(loc, ngx_http_webhook_latency_names[j][2],
+                                ngx_http_webhook_latency_json(r,
+                                    s[i].latency[j], s[i].latency_sum[j]));
+        }
 
         for (j = 1; j < NGX_HTTP_WEBHOOK_NREASONS; j++) {
             ngx_memcpy(name, ngx_http_webhook_reason_name(j)->data,
@@ -750,6 +812,12 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
                 * (160 + 2 * s[i].name.len + s[i].preset.len + NGX_INT64_LEN);
     }
 
+    for (i = 0; i < locs->nelts; i++) {
+        size += 2 * (WEBHOOK_HISTOGRAM_MAX + 3)
+                * (160 + 2 * s[i].name.len + 2 * s[i].preset.len
+                   + 2 * NGX_INT64_LEN);
+    }
+
     zs = zones->elts;
 
     for (i = 0; i < zones->nelts; i++) {
@@ -800,6 +868,8 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
         }
     }
 
+    p = ngx_http_webhook_latency_prometheus(r, p, locs);
+
     for (m = 0; m < sizeof(ngx_http_webhook_zone_metrics)
                     / sizeof(ngx_http_webhook_zone_metrics[0]); m++)
     {
@@ -845,9 +915,477 @@ ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
     p = ngx_sprintf(p, "nginx_webhook_redis_failures_total %ui\n",
                     rs->failures);
 
+    webhook_metric_head("nginx_webhook_build_info",
+                        "ngx_http_webhook_module/" NGX_HTTP_WEBHOOK_VERSION,
+                        "gauge");
+    p = ngx_sprintf(p, "nginx_webhook_build_info{version=\"%s\"} 1\n",
+                    NGX_HTTP_WEBHOOK_VERSION);
+
 #undef webhook_metric_head
 
     out->len = p - out->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * Latency histograms.  The log phase adds each request's time to its
+ * location's record with atomic adds, without a lock.  The bounds counted
+ * are webhook_latency_buckets at http level (the defaults without it); a
+ * webhook_status location may show a subset of them.
+ */
+
+/* webhook_latency_buckets 5ms 10ms ... ; */
+
+char *
+ngx_http_webhook_latency_buckets(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_webhook_loc_conf_t *wlcf = conf;
+
+    uint64_t                      *b;
+    ngx_str_t                     *value;
+    ngx_msec_t                     ms;
+    ngx_uint_t                     i;
+    ngx_array_t                   *a, **ap;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    if (cf->cmd_type == NGX_HTTP_MAIN_CONF) {
+        wmcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_webhook_module);
+        ap = &wmcf->buckets;
+
+        if (*ap != NULL) {
+            return "is duplicate";
+        }
+
+    } else {
+        ap = &wlcf->buckets;
+
+        if (*ap != NGX_CONF_UNSET_PTR) {
+            return "is duplicate";
+        }
+    }
+
+    if (cf->args->nelts - 1 > WEBHOOK_HISTOGRAM_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "at most %d buckets", WEBHOOK_HISTOGRAM_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    a = ngx_array_create(cf->pool, cf->args->nelts - 1, sizeof(uint64_t));
+    if (a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        ms = ngx_parse_time(&value[i], 0);
+
+        if (ms == (ngx_msec_t) NGX_ERROR || ms == 0 || ms > 3600 * 1000) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid bucket \"%V\": a time from 1ms "
+                               "to 1h, such as 5ms, 2.5s is written 2500ms",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (a->nelts && ms <= ((uint64_t *) a->elts)[a->nelts - 1]) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "bucket \"%V\" is not above the one before "
+                               "it: list the buckets in increasing order",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        b = ngx_array_push(a);
+        if (b == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *b = ms;
+    }
+
+    *ap = a;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a location's own list: only in a webhook_status location, a subset */
+
+char *
+ngx_http_webhook_latency_merge(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *prev, ngx_http_webhook_loc_conf_t *conf)
+{
+    uint64_t                      *grid, *b;
+    ngx_uint_t                     i, k, n;
+    ngx_http_core_loc_conf_t      *clcf;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    /* not inherited: it belongs to the status location it is written in */
+
+    if (conf->buckets == NGX_CONF_UNSET_PTR) {
+        conf->buckets = NULL;
+        return NGX_CONF_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (!conf->status) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"webhook_latency_buckets\" in location \"%V\" "
+                      "without \"webhook_status\": in a location it chooses "
+                      "the buckets a status page shows; the buckets "
+                      "counted are set at http level", &clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
+    wmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_webhook_module);
+    grid = ngx_http_webhook_latency_grid(wmcf, &n);
+
+    b = conf->buckets->elts;
+
+    for (i = 0; i < conf->buckets->nelts; i++) {
+        k = webhook_histogram_index(grid, n, b[i]);
+
+        if (k == n || grid[k] != b[i]) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"webhook_latency_buckets\" in location \"%V\": "
+                          "%uLms is not one of the buckets counted; "
+                          "choose among the http-level "
+                          "\"webhook_latency_buckets\" (by default 5ms "
+                          "10ms 25ms 50ms 100ms 250ms 500ms 1s 2s 5s 10s "
+                          "30s)", &clcf->name, b[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static uint64_t *
+ngx_http_webhook_latency_grid(ngx_http_webhook_main_conf_t *wmcf,
+    ngx_uint_t *n)
+{
+    if (wmcf->buckets) {
+        *n = wmcf->buckets->nelts;
+        return wmcf->buckets->elts;
+    }
+
+    *n = sizeof(ngx_http_webhook_default_buckets)
+         / sizeof(ngx_http_webhook_default_buckets[0]);
+
+    return ngx_http_webhook_default_buckets;
+}
+
+
+/* the bounds a status request shows: its location's, or all counted */
+
+static uint64_t *
+ngx_http_webhook_latency_shown(ngx_http_request_t *r, ngx_uint_t *n)
+{
+    ngx_http_webhook_loc_conf_t   *wlcf;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_webhook_module);
+
+    if (wlcf->buckets) {
+        *n = wlcf->buckets->nelts;
+        return wlcf->buckets->elts;
+    }
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+
+    return ngx_http_webhook_latency_grid(wmcf, n);
+}
+
+
+/*
+ * Zone init, under no lock yet: counts kept under other bounds than the
+ * new configuration's would land in the wrong buckets; they start over.
+ */
+
+static void
+ngx_http_webhook_latency_reset(ngx_http_webhook_main_conf_t *wmcf,
+    ngx_http_webhook_status_sh_t *sh)
+{
+    uint64_t                     *grid;
+    ngx_uint_t                    n;
+    ngx_queue_t                  *q;
+    ngx_http_webhook_counters_t  *rec;
+
+    grid = ngx_http_webhook_latency_grid(wmcf, &n);
+
+    if (sh->nbounds == n
+        && ngx_memcmp(sh->bounds, grid, n * sizeof(uint64_t)) == 0)
+    {
+        return;
+    }
+
+    ngx_shmtx_lock(&wmcf->status_pool->mutex);
+
+    for (q = ngx_queue_head(&sh->records);
+         q != ngx_queue_sentinel(&sh->records);
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_webhook_counters_t, queue);
+
+        ngx_memzero((void *) rec->latency, sizeof(rec->latency));
+        ngx_memzero((void *) rec->latency_sum, sizeof(rec->latency_sum));
+    }
+
+    sh->nbounds = n;
+    ngx_memcpy(sh->bounds, grid, n * sizeof(uint64_t));
+
+    ngx_shmtx_unlock(&wmcf->status_pool->mutex);
+}
+
+
+static void
+ngx_http_webhook_latency_add(ngx_http_webhook_counters_t *rec,
+    ngx_uint_t which, uint64_t *grid, ngx_uint_t n, ngx_msec_int_t ms)
+{
+    ms = ngx_max(ms, 0);
+
+    (void) ngx_atomic_fetch_add(
+                   &rec->latency[which][webhook_histogram_index(grid, n, ms)],
+                   1);
+    (void) ngx_atomic_fetch_add(&rec->latency_sum[which], ms);
+}
+
+
+/* log phase: the request's time, and its upstreams' if it went there */
+
+void
+ngx_http_webhook_stats_latency(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx)
+{
+    uint64_t                      *grid;
+    ngx_uint_t                     i, n, upstream;
+    ngx_time_t                    *tp;
+    ngx_msec_int_t                 ms, total;
+    ngx_http_upstream_state_t     *state;
+    ngx_http_webhook_counters_t   *rec;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    if (ctx->conf->stats == NULL || ctx->conf->stats->record == NULL) {
+        return;
+    }
+
+    rec = ctx->conf->stats->record;
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+    grid = ngx_http_webhook_latency_grid(wmcf, &n);
+
+    /* as $request_time */
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                           + (tp->msec - r->start_msec));
+
+    ngx_http_webhook_latency_add(rec, NGX_HTTP_WEBHOOK_REQUEST_TIME, grid, n,
+                                 ms);
+
+    /* as the sum of $upstream_response_time's values */
+
+    if (r->upstream_states == NULL || r->upstream_states->nelts == 0) {
+        return;
+    }
+
+    state = r->upstream_states->elts;
+    total = 0;
+    upstream = 0;
+
+    for (i = 0; i < r->upstream_states->nelts; i++) {
+        ms = (ngx_msec_int_t) state[i].response_time;
+
+        if (state[i].peer == NULL || ms == -1) {
+            continue;
+        }
+
+        total += ngx_max(ms, 0);
+        upstream = 1;
+    }
+
+    if (upstream) {
+        ngx_http_webhook_latency_add(rec, NGX_HTTP_WEBHOOK_UPSTREAM_TIME,
+                                     grid, n, total);
+    }
+}
+
+
+/* a bound as Prometheus writes le: seconds, no trailing zeros */
+
+static u_char *
+ngx_http_webhook_seconds(u_char *p, uint64_t ms)
+{
+    p = ngx_sprintf(p, "%uL", ms / 1000);
+
+    if (ms % 1000) {
+        p = ngx_sprintf(p, ".%03uL", ms % 1000);
+
+        while (p[-1] == '0') {
+            p--;
+        }
+    }
+
+    return p;
+}
+
+
+/* the cumulative count at each shown bound, from the counted ones */
+
+static uint64_t
+ngx_http_webhook_cumulative(ngx_http_request_t *r, ngx_atomic_uint_t *counts,
+    uint64_t bound)
+{
+    uint64_t                      *grid, c;
+    ngx_uint_t                     i, n;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+    grid = ngx_http_webhook_latency_grid(wmcf, &n);
+
+    c = 0;
+
+    for (i = 0; i <= n; i++) {
+        if (i < n && grid[i] > bound) {
+            break;
+        }
+
+        if (i == n && bound != (uint64_t) -1) {
+            break;
+        }
+
+        c += counts[i];
+    }
+
+    return c;
+}
+
+
+static json_t *
+ngx_http_webhook_latency_json(ngx_http_request_t *r,
+    ngx_atomic_uint_t *counts, ngx_atomic_uint_t sum)
+{
+    u_char                         le[NGX_INT64_LEN + 8], *p;
+    double                         v;
+    json_t                        *h, *buckets;
+    uint64_t                      *grid, *shown, c[WEBHOOK_HISTOGRAM_MAX + 1];
+    ngx_uint_t                     i, n, nshown;
+    ngx_http_webhook_main_conf_t  *wmcf;
+
+    static const double   q[] = { 0.5, 0.95, 0.99 };
+    static const char    *qname[] = { "p50", "p95", "p99" };
+
+    h = json_object();
+    buckets = json_object();
+
+    if (h == NULL || buckets == NULL) {
+        json_decref(h);
+        json_decref(buckets);
+        return NULL;
+    }
+
+    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
+    grid = ngx_http_webhook_latency_grid(wmcf, &n);
+
+    for (i = 0; i <= n; i++) {
+        c[i] = counts[i];
+    }
+
+    json_object_set_new(h, "count", json_integer(
+                        ngx_http_webhook_cumulative(r, counts, (uint64_t) -1)));
+    json_object_set_new(h, "sum", json_real((double) sum / 1000));
+
+    /* estimates from every bucket counted, whichever are shown */
+
+    for (i = 0; i < 3; i++) {
+        v = webhook_histogram_quantile(grid, n, c, q[i]);
+        json_object_set_new(h, qname[i],
+                            v < 0 ? json_null() : json_real(v / 1000));
+    }
+
+    shown = ngx_http_webhook_latency_shown(r, &nshown);
+
+    for (i = 0; i < nshown; i++) {
+        p = ngx_http_webhook_seconds(le, shown[i]);
+        *p = '\0';
+        json_object_set_new(buckets, (char *) le, json_integer(
+                            ngx_http_webhook_cumulative(r, counts, shown[i])));
+    }
+
+    json_object_set_new(buckets, "+Inf", json_integer(
+                        ngx_http_webhook_cumulative(r, counts, (uint64_t) -1)));
+    json_object_set_new(h, "buckets", buckets);
+
+    return h;
+}
+
+
+static u_char *
+ngx_http_webhook_latency_prometheus(ngx_http_request_t *r, u_char *p,
+    ngx_array_t *locs)
+{
+    uint64_t                      *shown;
+    ngx_uint_t                     i, j, k, nshown;
+    ngx_atomic_uint_t             *counts;
+    ngx_http_webhook_snapshot_t   *s;
+
+    shown = ngx_http_webhook_latency_shown(r, &nshown);
+    s = locs->elts;
+
+    for (k = 0; k < 2; k++) {
+        p = ngx_sprintf(p, "# HELP %s %s\n# TYPE %s histogram\n",
+                        ngx_http_webhook_latency_names[k][0],
+                        ngx_http_webhook_latency_names[k][1],
+                        ngx_http_webhook_latency_names[k][0]);
+
+        for (i = 0; i < locs->nelts; i++) {
+            counts = s[i].latency[k];
+
+            for (j = 0; j <= nshown; j++) {
+                p = ngx_sprintf(p, "%s_bucket{location=\"",
+                                ngx_http_webhook_latency_names[k][0]);
+                p = ngx_http_webhook_label(p, &s[i].name);
+                p = ngx_sprintf(p, "\",preset=\"");
+                p = ngx_http_webhook_label(p, &s[i].preset);
+                p = ngx_sprintf(p, "\",le=\"");
+
+                if (j < nshown) {
+                    p = ngx_http_webhook_seconds(p, shown[j]);
+
+                } else {
+                    p = ngx_sprintf(p, "+Inf");
+                }
+
+                p = ngx_sprintf(p, "\"} %uL\n",
+                                ngx_http_webhook_cumulative(r, counts,
+                                    j < nshown ? shown[j] : (uint64_t) -1));
+            }
+
+            p = ngx_sprintf(p, "%s_sum{location=\"",
+                            ngx_http_webhook_latency_names[k][0]);
+            p = ngx_http_webhook_label(p, &s[i].name);
+            p = ngx_sprintf(p, "\",preset=\"");
+            p = ngx_http_webhook_label(p, &s[i].preset);
+            p = ngx_sprintf(p, "\"} %uA.%03uA\n", s[i].latency_sum[k] / 1000,
+                            s[i].latency_sum[k] % 1000);
+
+            p = ngx_sprintf(p, "%s_count{location=\"",
+                            ngx_http_webhook_latency_names[k][0]);
+            p = ngx_http_webhook_label(p, &s[i].name);
+            p = ngx_sprintf(p, "\",preset=\"");
+            p = ngx_http_webhook_label(p, &s[i].preset);
+            p = ngx_sprintf(p, "\"} %uL\n",
+                            ngx_http_webhook_cumulative(r, counts,
+                                                        (uint64_t) -1));
+        }
+    }
+
+    return p;
 }

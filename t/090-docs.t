@@ -38,7 +38,12 @@ my %directives = map { $_ => 1 }
 
 ok(keys %directives >= 6, 'directives found in the command table');
 
+my ($toc) = $docs =~ /^- \[Directives\]\(#directives\)\n((?:  - .*\n)+)/m;
+ok($toc, 'docs/directives.md has a table of contents');
+
 for my $d (sort keys %directives) {
+    like($toc // '', qr/^  - \[\Q$d\E\]\(#\Q$d\E\)$/m,
+         "directive $d is in the table of contents");
     like($docs, qr/^### \Q$d\E$/m, "directive $d has a section");
     like($docs, qr/Syntax:\s*\|\s*`\Q$d\E[ ;]/,
          "directive $d has a Syntax line");

@@ -23,6 +23,7 @@ main(int argc, char **argv)
     test_timestamp();
     test_cidr();
     test_window();
+    test_histogram();
     test_custom();
     test_redis_url();
     test_form();
