@@ -16,6 +16,8 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 
+use POSIX ();
+
 use Test::Webhook;
 use Test::Webhook::Sign qw(github_header);
 
@@ -164,6 +166,59 @@ for my $path ('/hook', '/proxied') {
     diag(sprintf "stalled body, %s: closed in %.2f s", $path,
          $r->{elapsed} // 0);
     $t->http_close($c);
+}
+
+# HTTP/2, 400: more body data than the declared length
+
+for my $path ('/hook', '/proxied') {
+    my $r = $t->h2(path => $path, body => $big, port => $t->port(8081),
+                   headers => [@big_sig, ['Content-Length', 10]],
+                   timeout => 20);
+
+    ok($r->{status} == 400 || ($r->{error} && $r->{error} !~ /\(28\)/),
+       "HTTP/2 body over its length, $path: answered 400, not parked");
+    diag(sprintf "HTTP/2 body over its length, %s: %s in %.2f s", $path,
+         $r->{status} || $r->{error}, $r->{elapsed} // 0);
+}
+
+# HTTP/2, 408: the body stops coming (curl reads it from a pipe that is
+# held open).  nginx ends the stream after client_body_timeout; curl goes
+# on waiting for its stdin, so nginx's access log tells.
+
+for my $path ('/hook', '/proxied') {
+    my ($rd, $wr);
+    pipe($rd, $wr) or die "pipe: $!";
+
+    my $start = time;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        close $wr;
+        open STDIN, '<&', $rd or POSIX::_exit(126);
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        exec('curl', '--http2-prior-knowledge', '-sS', '-m', '30',
+             '-X', 'POST', '-H', 'Expect:',
+             '-H', 'X-Hub-Signature-256: ' . github_header($secret, 'x'),
+             '-T', '-', 'http://127.0.0.1:' . $t->port(8081) . $path)
+            or POSIX::_exit(127);
+    }
+
+    close $rd;
+    syswrite($wr, 'x' x 10);
+
+    my $ended = $t->wait_until(sub {
+        $t->read_file('access.log') =~ m{"POST \Q$path\E HTTP/2\.0" 408 };
+    }, timeout => 20, interval => 0.2);
+
+    ok($ended, "HTTP/2 stalled body, $path: ended by nginx (408)");
+    diag(sprintf "HTTP/2 stalled body, %s: ended after %d s", $path,
+         time - $start);
+
+    close $wr;
+    kill 'TERM', $pid;
+    waitpid($pid, 0);
 }
 
 is($t->upstream_count, 0, 'nothing forwarded');
