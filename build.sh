@@ -356,7 +356,10 @@ do_test() {
 # and PCRE hold process-lifetime allocations, so every file would report.
 # detect_odr_violation=0: a dynamic module defines its own ngx_modules[]
 # and ngx_module_names[] by design (nginx dlsym()s them from the .so).
+# A 64 MB quarantine (instead of 256 MB) per process: two test files at
+# once, each with several nginx processes, on a small machine.
 ASAN_TEST_OPTIONS=detect_leaks=0:detect_odr_violation=0:abort_on_error=1
+ASAN_TEST_OPTIONS=$ASAN_TEST_OPTIONS:quarantine_size_mb=64
 
 do_test_asan() {
     ensure_packages "${TEST_PACKAGES[@]}"

@@ -16,7 +16,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use Time::HiRes qw(time);
+use Time::HiRes qw(sleep time);
 
 use Test::Webhook;
 use Test::Webhook::Redis;
@@ -261,6 +261,13 @@ $e = entry('erp:plain', $id);
 ok($e && $e->{body} eq "plain\r\nbody" && $e->{preset} eq '' && $e->{id} eq '',
    'no webhook_verify: body as sent, no preset, no id');
 
+$req = { path => '/plain', body => $big, chunked => 1, timeout => 10 };
+$id = queued($t->http(%$req));
+ok($id, 'no webhook_verify, chunked into a temp file: 200 queued');
+$e = entry('erp:plain', $id);
+ok($e && $e->{body} eq $big,
+   'no webhook_verify, temp file: body byte-identical');
+
 $r = $t->http(path => '/plain', method => 'GET');
 is($r->{status}, 405, 'GET to webhook_enqueue: 405');
 
@@ -332,9 +339,33 @@ ok($t->wait_until(sub {
     return queued($r);
 }, timeout => 10, interval => 0.5), 'Redis back: the retry is queued');
 
+# the status poll: one worker of the node, at most once a second; two
+# commands per stream (XLEN, XINFO GROUPS), whatever the requests do
+
+my @streams = qw(erp:github erp:plain erp:shared erp:trimmed);
+my $stat = sub {
+    my $info = $redis->command('INFO', 'commandstats');
+    return ($info =~ /cmdstat_xlen:calls=(\d+)/)[0] // 0;
+};
+
+my $calls0 = $stat->();
+my $t0 = time();
+$t->http(path => '/plain', body => 'poll') for 1 .. 20;
+sleep(3);
+my $calls = $stat->() - $calls0;
+my $secs = time() - $t0;
+
+ok($calls > 0 && $calls <= @streams * (int($secs) + 2),
+   sprintf('XLEN: %d calls for %d streams in %.1f s (at most one poll a '
+           . 'second)', $calls, scalar @streams, $secs));
+
+$redis->command('DEL', 'erp:plain');
+
 # status: length, pending and lag per group, counts
 
-$redis->command('XGROUP', 'CREATE', 'erp:plain', 'erp-workers', '0');
+$redis->command('XGROUP', 'CREATE', 'erp:plain', 'erp-workers', '0',
+                'MKSTREAM');
+queued($t->http(path => '/plain', body => 'one')) or fail('plain 1');
 queued($t->http(path => '/plain', body => 'two')) or fail('plain 2');
 queued($t->http(path => '/plain', body => 'three')) or fail('plain 3');
 $redis->command('XREADGROUP', 'GROUP', 'erp-workers', 'w1', 'COUNT', '1',
@@ -351,7 +382,7 @@ ok($t->wait_until(sub {
 
 is($j->{queues}{'erp:plain'}{groups}{'erp-workers'}{lag}, 2,
    'status JSON: lag 2 (not yet delivered to the group)');
-is($j->{queues}{'erp:plain'}{enqueued}, 3, 'status JSON: enqueued 3');
+is($j->{queues}{'erp:plain'}{enqueued}, 25, 'status JSON: enqueued 25');
 is($j->{queues}{'erp:github'}{failures}, 1 + $slow_503,
    'status JSON: failures on erp:github: every 503 (refused, too slow)');
 
@@ -367,7 +398,7 @@ is($p->{'nginx_webhook_queue_pending{stream="erp:plain",group="erp-workers"}'},
    1, 'prometheus: queue_pending');
 is($p->{'nginx_webhook_queue_lag{stream="erp:plain",group="erp-workers"}'},
    2, 'prometheus: queue_lag');
-is($p->{'nginx_webhook_enqueued_total{stream="erp:plain"}'}, 3,
+is($p->{'nginx_webhook_enqueued_total{stream="erp:plain"}'}, 25,
    'prometheus: enqueued_total');
 is($p->{'nginx_webhook_enqueue_failures_total{stream="erp:github"}'},
    1 + $slow_503,

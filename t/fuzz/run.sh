@@ -1,7 +1,8 @@
-#!/bin/sh
+#!/usr/bin/env bash
 
 # Builds every libFuzzer target t/fuzz/fuzz_*.c with ASan and UBSan and
-# runs each for SECONDS (default 30), from its corpus in the repository.
+# runs each for SECONDS (default 30), from its corpus in the repository,
+# as many at once as there are CPUs (FUZZ_JOBS overrides).
 #
 #     t/fuzz/run.sh [SECONDS] [TARGET...]      (or ./build.sh fuzz [SECONDS])
 #
@@ -10,9 +11,9 @@
 # (-merge=1: only inputs that add coverage), so the next run starts from
 # it.  Commit the corpus changes.  A crash leaves build/fuzz/crash-TARGET-*
 # to replay with build/fuzz/TARGET FILE; the run then fails.  Needs clang,
-# libssl-dev, libpcre2-dev and libhiredis-dev.
+# libssl-dev, libpcre2-dev, libhiredis-dev and libjansson-dev.
 
-set -eu
+set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 
@@ -20,12 +21,13 @@ seconds=${1:-30}
 [ $# -gt 0 ] && shift
 
 if [ $# -gt 0 ]; then
-    targets=$*
+    targets=("$@")
 else
-    targets=$(ls t/fuzz/fuzz_*.c | sed 's|.*/||; s|\.c$||')
+    targets=($(ls t/fuzz/fuzz_*.c | sed 's|.*/||; s|\.c$||'))
 fi
 
 CC=${CC:-clang}
+jobs=${FUZZ_JOBS:-$(nproc)}
 out=build/fuzz
 
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -35,23 +37,33 @@ fi
 
 mkdir -p "$out"
 
-for t in $targets; do
-    echo "== building $t"
-    $CC -std=gnu99 -g -O1 -fno-omit-frame-pointer \
-        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -Wall -Wextra -Werror -Isrc/core \
-        "t/fuzz/$t.c" src/core/*.c \
-        -lcrypto -lpcre2-8 -lhiredis -ljansson -o "$out/$t"
-done
 
-status=0
+CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
+        -Wall -Wextra -Werror -Isrc/core"
 
-for t in $targets; do
-    corpus=t/fuzz/corpus/$t
-    new=$out/new-$t
+
+# src/core once, instrumented for the fuzzer, then each target links it
+core() {
+    local c=$1 o
+    o=$out/core/$(basename "$c" .c).o
+    $CC $CFLAGS -fsanitize=fuzzer-no-link,address,undefined -c "$c" -o "$o" \
+        >"$o.log" 2>&1 || { cat "$o.log" >&2; return 1; }
+}
+
+
+build() {
+    local t=$1
+    $CC $CFLAGS -fsanitize=fuzzer,address,undefined \
+        "t/fuzz/$t.c" "$out"/core/*.o \
+        -lcrypto -lpcre2-8 -lhiredis -ljansson -o "$out/$t" \
+        >"$out/$t.build.log" 2>&1 || { cat "$out/$t.build.log" >&2; return 1; }
+}
+
+
+run() {
+    local t=$1 corpus=t/fuzz/corpus/$1 new=$out/new-$1 execs
+
     mkdir -p "$corpus" "$new"
-
-    echo "== running $t for ${seconds}s"
 
     if ! ASAN_OPTIONS=detect_leaks=1 \
          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -61,17 +73,50 @@ for t in $targets; do
     then
         echo "!! $t failed; see $out/$t.log and $out/crash-$t-*" >&2
         tail -40 "$out/$t.log" >&2
-        status=1
-        continue
+        return 1
     fi
 
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
     echo "   $t: $execs executions in ${seconds}s"
 
     # keep what added coverage, for the next run
-    "$out/$t" -merge=1 "$corpus" "$new" >"$out/$t.merge.log" 2>&1 \
-        || { echo "!! $t: merge failed, see $out/$t.merge.log" >&2; status=1; }
-    rm -rf "$new"
-done
+    if ! "$out/$t" -merge=1 "$corpus" "$new" >"$out/$t.merge.log" 2>&1; then
+        echo "!! $t: merge failed, see $out/$t.merge.log" >&2
+        return 1
+    fi
 
-exit $status
+    rm -rf "$new"
+}
+
+
+# at most $jobs of "STEP ITEM" at once; fails if any failed
+pool() {
+    local step=$1 t status=0 running=0
+    shift
+
+    for t in "$@"; do
+        if [ $running -ge "$jobs" ]; then
+            wait -n || status=1
+            running=$((running - 1))
+        fi
+        "$step" "$t" &
+        running=$((running + 1))
+    done
+
+    while [ $running -gt 0 ]; do
+        wait -n || status=1
+        running=$((running - 1))
+    done
+
+    return $status
+}
+
+
+echo "== building ${#targets[@]} fuzz targets"
+rm -rf "$out/core"
+mkdir -p "$out/core"
+pool core src/core/*.c || exit 1
+pool build "${targets[@]}" || exit 1
+
+echo "== running each for ${seconds}s, $jobs at once"
+pool run "${targets[@]}"
