@@ -197,7 +197,7 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       NULL },
 
     { ngx_string("webhook_replay"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
       ngx_http_webhook_replay,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -383,6 +383,7 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* webhook_replay's redis= goes with its zone */
     if (conf->replay == NGX_CONF_UNSET_PTR) {
         conf->replay_redis = prev->replay_redis;
+        conf->replay_lease = prev->replay_lease;
     }
 
     /* allowlist rules are inherited as a whole, as the access module's */

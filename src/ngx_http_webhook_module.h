@@ -409,7 +409,31 @@ typedef void (*ngx_http_webhook_redis_done_pt)(ngx_http_request_t *r,
 #define NGX_HTTP_WEBHOOK_SCRIPT_SYNC    0           /* limit counts */
 #define NGX_HTTP_WEBHOOK_SCRIPT_CLAIM   1           /* replay: decide */
 #define NGX_HTTP_WEBHOOK_SCRIPT_SETTLE  2           /* replay: commit/drop */
-#define NGX_HTTP_WEBHOOK_NSCRIPTS       3
+#define NGX_HTTP_WEBHOOK_SCRIPT_RENEW   3           /* replay: the lease */
+#define NGX_HTTP_WEBHOOK_NSCRIPTS       4
+
+
+/*
+ * The cluster store's side of a delivery's records (webhook_replay ...
+ * redis=on), in the module's own types: the zone, the delivery's keys
+ * (as the node's zone has them), the request's token; the store makes
+ * the Redis keys and values.
+ */
+typedef struct {
+    ngx_str_t                        *zone;
+    ngx_str_t                        *keys;
+    ngx_uint_t                        nkeys;
+    uint64_t                          token;
+} ngx_http_webhook_record_ref_t;
+
+/* what the cluster said of a claim */
+#define NGX_HTTP_WEBHOOK_CLAIM_NONE       0         /* no answer */
+#define NGX_HTTP_WEBHOOK_CLAIM_NEW        1
+#define NGX_HTTP_WEBHOOK_CLAIM_DELIVERED  2
+#define NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT  3
+
+typedef void (*ngx_http_webhook_claim_pt)(ngx_http_request_t *r,
+    ngx_uint_t claim);
 
 
 typedef struct {
@@ -506,6 +530,7 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_http_webhook_zone_t          *replay;
     ngx_msec_t                        replay_ttl;   /* resolved at merge */
     ngx_uint_t                        replay_redis; /* redis=on */
+    ngx_msec_t                        replay_lease; /* in flight, 0: 60s */
 
     ngx_http_webhook_enqueue_conf_t  *enqueue;      /* webhook_enqueue */
     ngx_array_t                      *enqueue_headers; /* of ngx_str_t:
@@ -581,10 +606,11 @@ struct ngx_http_webhook_ctx_s {
     uint64_t                          replay_token;
     ngx_msec_t                        replay_ttl;
 
+    ngx_msec_t                        replay_lease;
+    ngx_event_t                      *replay_renew; /* the lease's timer */
+
     /* their mirror in Redis (webhook_replay ... redis=on) */
-    ngx_str_t                         redis_key[NGX_HTTP_WEBHOOK_REPLAY_KEYS];
-    ngx_str_t                         redis_value;
-    ngx_int_t                         claim;        /* what Redis said */
+    ngx_uint_t                        claim;        /* what Redis said */
 
     unsigned                          rl_set:1;
     unsigned                          duplicate:1;
@@ -785,6 +811,13 @@ ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
     void *data);
 ngx_int_t ngx_http_webhook_redis_sync_counts(
     ngx_http_webhook_limit_sync_t *item);
+ngx_int_t ngx_http_webhook_store_claim(ngx_http_request_t *r,
+    ngx_http_webhook_record_ref_t *rec, ngx_msec_t lease,
+    ngx_http_webhook_claim_pt done);
+void ngx_http_webhook_store_settle(ngx_http_webhook_record_ref_t *rec,
+    ngx_msec_t ttl);
+void ngx_http_webhook_store_renew(ngx_http_webhook_record_ref_t *rec,
+    ngx_msec_t lease);
 ngx_str_t *ngx_http_webhook_redis_node(void);
 void ngx_http_webhook_redis_flush(void);
 ngx_uint_t ngx_http_webhook_redis_connected(void);

@@ -144,6 +144,11 @@ static void ngx_http_webhook_redis_park(ngx_http_webhook_redis_waiter_t *w,
     ngx_http_event_handler_pt resume);
 static void ngx_http_webhook_redis_counts_reply(redisReply *reply,
     void *data);
+static u_char *ngx_http_webhook_store_record_args(
+    ngx_http_webhook_record_ref_t *rec, ngx_msec_t ms, ngx_str_t *args);
+static void ngx_http_webhook_store_claimed(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_webhook_store_ignore(redisReply *reply, void *data);
 static u_char *ngx_http_webhook_redis_key(u_char *p, ngx_str_t *prefix,
     ngx_str_t *zone, ngx_str_t *key, int64_t window, ngx_str_t *out);
 static ngx_uint_t ngx_http_webhook_redis_alive(ngx_pid_t pid);
@@ -194,7 +199,7 @@ static const char  ngx_http_webhook_script_sync[] =
 
 /*
  * KEYS: the delivery's records (one per key); ARGV: our in-flight value,
- * the ttl in ms.  "d" under any key: delivered; else a record under any
+ * the lease in ms (the full lifetime comes with the commit).  "d" under any key: delivered; else a record under any
  * key: in flight; else all are ours.  "d" marks a delivery the upstream
  * took.
  */
@@ -239,6 +244,22 @@ static const char  ngx_http_webhook_script_settle[] =
     "return n\n";
 
 
+/*
+ * KEYS: the records; ARGV: our in-flight value, the lease in ms.  The
+ * request holding them is alive: its lease starts again.
+ */
+
+static const char  ngx_http_webhook_script_renew[] =
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  if redis.call('GET', KEYS[i]) == ARGV[1] then\n"
+    "    redis.call('PEXPIRE', KEYS[i], ARGV[2])\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
+
+
 static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
     { sizeof(ngx_http_webhook_script_sync) - 1,
       (u_char *) ngx_http_webhook_script_sync },
@@ -246,6 +267,8 @@ static ngx_str_t  ngx_http_webhook_scripts[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
       (u_char *) ngx_http_webhook_script_claim },
     { sizeof(ngx_http_webhook_script_settle) - 1,
       (u_char *) ngx_http_webhook_script_settle },
+    { sizeof(ngx_http_webhook_script_renew) - 1,
+      (u_char *) ngx_http_webhook_script_renew },
 };
 
 
@@ -255,6 +278,7 @@ static int  ngx_http_webhook_script_types[NGX_HTTP_WEBHOOK_NSCRIPTS] = {
     REDIS_REPLY_ARRAY,                      /* sync: two sums */
     REDIS_REPLY_STRING,                     /* claim: "new", ... */
     REDIS_REPLY_INTEGER,                    /* settle: records settled */
+    REDIS_REPLY_INTEGER,                    /* renew: records renewed */
 };
 
 
@@ -1601,6 +1625,201 @@ ngx_http_webhook_redis_counts_reply(redisReply *reply, void *data)
     }
 
     item->handler(item, NGX_ERROR, 0, 0);
+}
+
+
+/* ---- the store: a delivery's records ------------------------------------ */
+
+
+static ngx_http_webhook_claim_pt  ngx_http_webhook_store_claim_done;
+
+
+/*
+ * Claim a delivery for r in the cluster: its records, in flight, ours
+ * for "lease" ms.  done(r, claim) once the answer (or the timeout) came,
+ * then the phases resume.  NGX_AGAIN: r waits.  NGX_DECLINED: not sent
+ * (not connected); done is not called.
+ */
+
+ngx_int_t
+ngx_http_webhook_store_claim(ngx_http_request_t *r,
+    ngx_http_webhook_record_ref_t *rec, ngx_msec_t lease,
+    ngx_http_webhook_claim_pt done)
+{
+    u_char     *buf;
+    ngx_int_t   rc;
+    ngx_str_t   args[NGX_HTTP_WEBHOOK_REPLAY_KEYS + 2];
+
+    if (!ngx_http_webhook_redis_connected()) {
+        return NGX_DECLINED;
+    }
+
+    buf = ngx_http_webhook_store_record_args(rec, lease, args);
+    if (buf == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* one function for every worker's claims: the replay cache's */
+    ngx_http_webhook_store_claim_done = done;
+
+    rc = ngx_http_webhook_redis_wait(r, NGX_HTTP_WEBHOOK_SCRIPT_CLAIM, args,
+                                     rec->nkeys, 2,
+                                     ngx_http_webhook_store_claimed);
+    ngx_free(buf);
+
+    return (rc == NGX_AGAIN) ? NGX_AGAIN : NGX_DECLINED;
+}
+
+
+/* "new", "delivered" or "in_flight"; anything else is no answer */
+
+static void
+ngx_http_webhook_store_claimed(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_uint_t  claim;
+
+    claim = NGX_HTTP_WEBHOOK_CLAIM_NONE;
+
+    if (reply && reply->type == REDIS_REPLY_STRING) {
+
+        if (reply->len == 3 && ngx_strncmp(reply->str, "new", 3) == 0) {
+            claim = NGX_HTTP_WEBHOOK_CLAIM_NEW;
+
+        } else if (reply->len == 9
+                   && ngx_strncmp(reply->str, "delivered", 9) == 0)
+        {
+            claim = NGX_HTTP_WEBHOOK_CLAIM_DELIVERED;
+
+        } else if (reply->len == 9
+                   && ngx_strncmp(reply->str, "in_flight", 9) == 0)
+        {
+            claim = NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT;
+
+        } else {
+            ngx_http_webhook_redis_error("claim", "unexpected reply", 0);
+        }
+    }
+
+    ngx_http_webhook_store_claim_done(r, claim);
+}
+
+
+/* commit the records for "ttl" ms, or drop them (ttl 0); not waited for */
+
+void
+ngx_http_webhook_store_settle(ngx_http_webhook_record_ref_t *rec,
+    ngx_msec_t ttl)
+{
+    u_char     *buf;
+    ngx_str_t   args[NGX_HTTP_WEBHOOK_REPLAY_KEYS + 2];
+
+    if (!ngx_http_webhook_redis_connected()) {
+        return;
+    }
+
+    buf = ngx_http_webhook_store_record_args(rec, ttl, args);
+    if (buf == NULL) {
+        return;
+    }
+
+    if (ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SETTLE, args,
+                                      rec->nkeys, 2,
+                                      ngx_http_webhook_store_ignore, NULL)
+        == NGX_OK)
+    {
+        /* before the answer leaves */
+        ngx_http_webhook_redis_flush();
+    }
+
+    ngx_free(buf);
+}
+
+
+/* the request holding the records is alive: another lease */
+
+void
+ngx_http_webhook_store_renew(ngx_http_webhook_record_ref_t *rec,
+    ngx_msec_t lease)
+{
+    u_char     *buf;
+    ngx_str_t   args[NGX_HTTP_WEBHOOK_REPLAY_KEYS + 2];
+
+    if (!ngx_http_webhook_redis_connected()) {
+        return;
+    }
+
+    buf = ngx_http_webhook_store_record_args(rec, lease, args);
+    if (buf == NULL) {
+        return;
+    }
+
+    (void) ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_RENEW, args,
+                                         rec->nkeys, 2,
+                                         ngx_http_webhook_store_ignore, NULL);
+    ngx_free(buf);
+}
+
+
+/*
+ * The scripts' arguments in one heap buffer (the script call copies
+ * them): the keys "<prefix>{replay:<zone>}:<hex of key>" (one hash tag
+ * per zone: one script touches both keys of a delivery), the in-flight
+ * value "f:<node>:<token>", and ms.
+ */
+
+static u_char *
+ngx_http_webhook_store_record_args(ngx_http_webhook_record_ref_t *rec,
+    ngx_msec_t ms, ngx_str_t *args)
+{
+    u_char      *p, *buf;
+    size_t       len;
+    ngx_str_t   *prefix;
+    ngx_uint_t   i;
+
+    prefix = &rw.conf->prefix;
+
+    len = sizeof("f::") - 1 + rw.node.len + 16 + NGX_INT64_LEN;
+
+    for (i = 0; i < rec->nkeys; i++) {
+        len += prefix->len + sizeof("{replay:}:") - 1 + rec->zone->len
+               + 2 * rec->keys[i].len;
+    }
+
+    buf = ngx_alloc(len, rw.log);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = buf;
+
+    for (i = 0; i < rec->nkeys; i++) {
+        args[i].data = p;
+        p = ngx_cpymem(p, prefix->data, prefix->len);
+        p = ngx_cpymem(p, "{replay:", sizeof("{replay:") - 1);
+        p = ngx_cpymem(p, rec->zone->data, rec->zone->len);
+        p = ngx_cpymem(p, "}:", 2);
+        p = ngx_hex_dump(p, rec->keys[i].data, rec->keys[i].len);
+        args[i].len = p - args[i].data;
+    }
+
+    args[i].data = p;
+    p = ngx_sprintf(p, "f:%V:%016xL", &rw.node, rec->token);
+    args[i].len = p - args[i].data;
+
+    i++;
+
+    args[i].data = p;
+    p = ngx_sprintf(p, "%M", ms);
+    args[i].len = p - args[i].data;
+
+    return buf;
+}
+
+
+static void
+ngx_http_webhook_store_ignore(redisReply *reply, void *data)
+{
+    /* not waited for: failures were counted when the reply came */
 }
 
 

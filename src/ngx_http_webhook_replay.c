@@ -10,20 +10,29 @@
  *   - a duplicate while the first is in flight gets 409;
  *   - a duplicate after the first succeeded gets 200 "duplicate", and the
  *     ERP never sees it twice;
- *   - if the first failed (upstream error, timeout, client gone, even a
- *     worker killed mid-request), the record goes, and the provider's
- *     retry is forwarded.  Nothing is lost.
+ *   - if the first failed (upstream error, timeout, client gone), the
+ *     record goes, and the provider's retry is forwarded; if its worker
+ *     was killed mid-request, the retry is forwarded once the lease ran
+ *     out (below).  Nothing is lost.
  * Records live in a zone of ngx_http_webhook_zone.c; a committed record
  * expires ttl after the commit (by default twice the timestamp tolerance
  * where the timestamp is signed, else the provider's redelivery horizon,
  * at least 24 h: ngx_http_webhook_preset_record_ttl()).
  *
+ * An in-flight record does not outlive its request.  One rule, on the
+ * node and in Redis: it holds a lease (lease=, 60s by default), renewed
+ * every third of it while the request is alive, replaced by the ttl only
+ * by the commit; it is void once the lease ran out, and on the node also
+ * as soon as the worker that holds it is gone (its pid).  A worker killed
+ * mid-request thus blocks the provider's retry for at most the lease.
+ *
  * With redis=on the record is also made cluster-wide: once the node's own
- * record says "new", a script in Redis decides (SET NX PX: the first node
- * holds it) while the request waits, without blocking the worker and for
- * at most the webhook_redis timeout.  The commit and the drop are then
- * mirrored in Redis, sent before the answer.  If Redis does not answer, the node's own record
- * decides (or, with on_error=closed, the request gets 503).
+ * record says "new", the cluster store decides (the first node holds
+ * it) while the request waits, without blocking the worker and for at
+ * most the webhook_redis timeout.  The commit and the drop are then
+ * mirrored there, sent before the answer.  If Redis does not answer, the
+ * node's own record decides (or, with on_error=closed, the request gets
+ * 503).
  */
 
 
@@ -38,11 +47,7 @@
 #define NGX_HTTP_WEBHOOK_DELIVERED  2
 
 
-/* what Redis said of a delivery (ctx->claim) */
-#define NGX_HTTP_WEBHOOK_CLAIM_NONE       0   /* no answer */
-#define NGX_HTTP_WEBHOOK_CLAIM_NEW        1
-#define NGX_HTTP_WEBHOOK_CLAIM_DELIVERED  2
-#define NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT  3
+#define NGX_HTTP_WEBHOOK_LEASE     60000    /* lease= by default, ms */
 
 
 /* 16 bytes: with a key of up to 48 bytes, a record fits a 128-byte slot */
@@ -64,8 +69,13 @@ static ngx_uint_t ngx_http_webhook_owner_gone(ngx_http_webhook_record_t *rec);
 static ngx_int_t ngx_http_webhook_replay_claim(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
 static void ngx_http_webhook_replay_claim_done(ngx_http_request_t *r,
-    redisReply *reply);
-static void ngx_http_webhook_replay_settled(redisReply *reply, void *data);
+    ngx_uint_t claim);
+static ngx_int_t ngx_http_webhook_replay_lease(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx);
+static void ngx_http_webhook_replay_renew(ngx_event_t *ev);
+static void ngx_http_webhook_replay_lease_cleanup(void *data);
+static void ngx_http_webhook_replay_ref(ngx_http_webhook_ctx_t *ctx,
+    ngx_http_webhook_record_ref_t *ref);
 
 
 static uint64_t  ngx_http_webhook_replay_seq;
@@ -133,15 +143,16 @@ ngx_http_webhook_replay_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* webhook_replay zone=NAME [redis=on|off]; */
+/* webhook_replay zone=NAME [redis=on|off] [lease=TIME]; */
 
 char *
 ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_webhook_loc_conf_t *wlcf = conf;
 
-    ngx_str_t   *value, name;
+    ngx_str_t   *value, name, s;
     ngx_uint_t   i, redis;
+    ngx_msec_t   lease;
 
     if (wlcf->replay != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
@@ -151,6 +162,7 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_null(&name);
     redis = 0;
+    lease = NGX_HTTP_WEBHOOK_LEASE;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -170,6 +182,22 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "lease=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            lease = ngx_parse_time(&s, 0);
+
+            if (lease == (ngx_msec_t) NGX_ERROR || lease < 1000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\", expected a time of at "
+                                   "least 1s", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\"", &value[i]);
         return NGX_CONF_ERROR;
@@ -182,6 +210,7 @@ ngx_http_webhook_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     wlcf->replay_redis = redis;
+    wlcf->replay_lease = lease;
 
     if (redis) {
         ngx_http_webhook_redis_used(cf, "webhook_replay ... redis=on");
@@ -455,9 +484,10 @@ ngx_http_webhook_replay_check(ngx_http_request_t *r,
             }
         }
 
-        /* in flight until settled; the ttl bounds it if that never comes */
+        /* in flight until settled, under a lease renewed while the
+           request is alive */
 
-        e->expire_ms = now_ms + (int64_t) wlcf->replay_ttl;
+        e->expire_ms = now_ms + (int64_t) wlcf->replay_lease;
 
         rec = ngx_http_webhook_entry_payload(e);
         rec->state = NGX_HTTP_WEBHOOK_IN_FLIGHT;
@@ -471,11 +501,16 @@ ngx_http_webhook_replay_check(ngx_http_request_t *r,
         ctx->replay_zone = zone;
         ctx->replay_token = token;
         ctx->replay_ttl = wlcf->replay_ttl;
+        ctx->replay_lease = wlcf->replay_lease;
     }
 
 done:
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (held && ngx_http_webhook_replay_lease(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (rc == NGX_OK && ctx->replay_zone && wlcf->replay_redis) {
         /* new on this node: the cluster decides */
@@ -487,73 +522,23 @@ done:
 
 
 /*
- * Ask Redis, keeping the node's in-flight records meanwhile (a duplicate
- * on this node is still caught without Redis).  The records in Redis:
- * "<prefix>{replay:<zone>}:<hex of key>", holding "f:<node>:<token>"
- * while in flight and "d" once delivered.  The keys of a zone share one
- * hash tag, so that one script may touch both keys of a delivery.
+ * Ask the cluster, keeping the node's in-flight records meanwhile (a
+ * duplicate on this node is still caught without Redis).  The cluster's
+ * records are in flight under the same lease as the node's.
  */
 
 static ngx_int_t
 ngx_http_webhook_replay_claim(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
 {
-    u_char                         *p;
-    ngx_int_t                       rc;
-    ngx_str_t                       args[NGX_HTTP_WEBHOOK_REPLAY_KEYS + 2];
-    ngx_str_t                      *key, *node, *prefix, *zone;
-    ngx_uint_t                      i, n;
-    ngx_http_webhook_main_conf_t   *wmcf;
-    ngx_http_webhook_redis_conf_t  *rcf;
-    u_char                          ttl[NGX_INT64_LEN];
+    ngx_http_webhook_record_ref_t  ref;
 
-    wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
-    rcf = wmcf->redis;
+    ngx_http_webhook_replay_ref(ctx, &ref);
 
-    prefix = &rcf->prefix;
-    zone = &ctx->replay_zone->name;
-    node = ngx_http_webhook_redis_node();
-    n = ctx->replay_nkeys;
-
-    for (i = 0; i < n; i++) {
-        key = &ctx->redis_key[i];
-
-        key->len = prefix->len + sizeof("{replay:}:") - 1 + zone->len
-                   + 2 * ctx->replay_key[i].len;
-        key->data = ngx_pnalloc(r->pool, key->len);
-        if (key->data == NULL) {
-            return NGX_ERROR;
-        }
-
-        p = ngx_cpymem(key->data, prefix->data, prefix->len);
-        p = ngx_cpymem(p, "{replay:", sizeof("{replay:") - 1);
-        p = ngx_cpymem(p, zone->data, zone->len);
-        p = ngx_cpymem(p, "}:", 2);
-        (void) ngx_hex_dump(p, ctx->replay_key[i].data,
-                            ctx->replay_key[i].len);
-
-        args[i] = *key;
-    }
-
-    ctx->redis_value.len = sizeof("f::") - 1 + node->len + 16;
-    ctx->redis_value.data = ngx_pnalloc(r->pool, ctx->redis_value.len);
-    if (ctx->redis_value.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_sprintf(ctx->redis_value.data, "f:%V:%016xL", node,
-                    ctx->replay_token);
-    ctx->redis_value.len = p - ctx->redis_value.data;
-
-    args[n] = ctx->redis_value;
-    args[n + 1].data = ttl;
-    args[n + 1].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
-
-    rc = ngx_http_webhook_redis_wait(r, NGX_HTTP_WEBHOOK_SCRIPT_CLAIM, args,
-                                     n, 2,
-                                     ngx_http_webhook_replay_claim_done);
-
-    if (rc == NGX_AGAIN) {
+    if (ngx_http_webhook_store_claim(r, &ref, ctx->replay_lease,
+                                     ngx_http_webhook_replay_claim_done)
+        == NGX_AGAIN)
+    {
         return NGX_AGAIN;
     }
 
@@ -565,45 +550,133 @@ ngx_http_webhook_replay_claim(ngx_http_request_t *r,
 }
 
 
-/* Redis's answer (reply NULL: none in time, or the connection went) */
+/* the cluster's answer (NGX_HTTP_WEBHOOK_CLAIM_NONE: none in time) */
 
 static void
-ngx_http_webhook_replay_claim_done(ngx_http_request_t *r, redisReply *reply)
+ngx_http_webhook_replay_claim_done(ngx_http_request_t *r, ngx_uint_t claim)
 {
     ngx_http_webhook_ctx_t  *ctx;
 
     ctx = ngx_http_webhook_get_ctx(r);
 
-    if (ctx == NULL) {
+    if (ctx) {
+        ctx->claim = claim;
+    }
+}
+
+
+static void
+ngx_http_webhook_replay_ref(ngx_http_webhook_ctx_t *ctx,
+    ngx_http_webhook_record_ref_t *ref)
+{
+    ref->zone = &ctx->replay_zone->name;
+    ref->keys = ctx->replay_key;
+    ref->nkeys = ctx->replay_nkeys;
+    ref->token = ctx->replay_token;
+}
+
+
+/*
+ * The lease of the request's in-flight records: renewed every third of
+ * it while the request is alive (the node's records here, the cluster's
+ * through the store), until they are settled.  A request that dies with
+ * its worker renews nothing: its records are void once the lease ran out
+ * (and, on the node, at once, since the owner's pid is gone).
+ */
+
+static ngx_int_t
+ngx_http_webhook_replay_lease(ngx_http_request_t *r,
+    ngx_http_webhook_ctx_t *ctx)
+{
+    ngx_event_t         *ev;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ctx->replay_renew) {
+        return NGX_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_event_t));
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    ev = cln->data;
+    ngx_memzero(ev, sizeof(ngx_event_t));
+
+    ev->handler = ngx_http_webhook_replay_renew;
+    ev->data = r;
+    ev->log = r->connection->log;
+    ev->cancelable = 1;
+
+    cln->handler = ngx_http_webhook_replay_lease_cleanup;
+
+    ctx->replay_renew = ev;
+
+    ngx_add_timer(ev, ctx->replay_lease / 3);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_webhook_replay_renew(ngx_event_t *ev)
+{
+    int64_t                         now_ms;
+    ngx_uint_t                      i;
+    ngx_http_request_t             *r;
+    ngx_http_webhook_ctx_t         *ctx;
+    ngx_http_webhook_zone_t        *zone;
+    ngx_http_webhook_entry_t       *e;
+    ngx_http_webhook_record_t      *rec;
+    ngx_http_webhook_record_ref_t   ref;
+
+    r = ev->data;
+    ctx = ngx_http_webhook_get_ctx(r);
+
+    if (ctx == NULL || ctx->replay_zone == NULL) {
         return;
     }
 
-    ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_NONE;
+    zone = ctx->replay_zone;
+    now_ms = ngx_http_webhook_now_ms();
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        return;
-    }
+    ngx_shmtx_lock(&zone->shpool->mutex);
 
-    if (reply->type == REDIS_REPLY_STRING) {
-
-        if (reply->len == 3 && ngx_strncmp(reply->str, "new", 3) == 0) {
-            ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_NEW;
-            return;
+    for (i = 0; i < ctx->replay_nkeys; i++) {
+        e = ngx_http_webhook_zone_lookup(zone, ctx->replay_hash[i],
+                                         &ctx->replay_key[i]);
+        if (e == NULL) {
+            continue;
         }
 
-        if (reply->len == 9 && ngx_strncmp(reply->str, "delivered", 9) == 0) {
-            ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_DELIVERED;
-            return;
-        }
+        rec = ngx_http_webhook_entry_payload(e);
 
-        if (reply->len == 9 && ngx_strncmp(reply->str, "in_flight", 9) == 0) {
-            ctx->claim = NGX_HTTP_WEBHOOK_CLAIM_IN_FLIGHT;
-            return;
+        if (rec->state == NGX_HTTP_WEBHOOK_IN_FLIGHT
+            && rec->token == ctx->replay_token)
+        {
+            e->expire_ms = now_ms + (int64_t) ctx->replay_lease;
         }
     }
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "webhook: unexpected reply from redis to a replay claim");
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (ctx->redis_held) {
+        ngx_http_webhook_replay_ref(ctx, &ref);
+        ngx_http_webhook_store_renew(&ref, ctx->replay_lease);
+    }
+
+    ngx_add_timer(ev, ctx->replay_lease / 3);
+}
+
+
+static void
+ngx_http_webhook_replay_lease_cleanup(void *data)
+{
+    ngx_event_t  *ev = data;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
 }
 
 
@@ -672,13 +745,12 @@ void
 ngx_http_webhook_replay_settle(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx)
 {
-    int64_t                     now_ms;
-    ngx_str_t                   args[NGX_HTTP_WEBHOOK_REPLAY_KEYS + 2];
-    ngx_uint_t                  i, n, status, delivered;
-    ngx_http_webhook_zone_t    *zone;
-    ngx_http_webhook_entry_t   *e;
-    ngx_http_webhook_record_t  *rec;
-    u_char                      ttl[NGX_INT64_LEN];
+    int64_t                         now_ms;
+    ngx_uint_t                      i, n, status, delivered;
+    ngx_http_webhook_zone_t        *zone;
+    ngx_http_webhook_entry_t       *e;
+    ngx_http_webhook_record_t      *rec;
+    ngx_http_webhook_record_ref_t   ref;
 
     zone = ctx->replay_zone;
 
@@ -686,7 +758,9 @@ ngx_http_webhook_replay_settle(ngx_http_request_t *r,
         return;
     }
 
-    ctx->replay_zone = NULL;
+    if (ctx->replay_renew && ctx->replay_renew->timer_set) {
+        ngx_del_timer(ctx->replay_renew);
+    }
 
     /* the upstream's own answer, not what an error_page made of it */
     status = r->upstream ? r->upstream->headers_in.status_n
@@ -738,45 +812,17 @@ ngx_http_webhook_replay_settle(ngx_http_request_t *r,
                    &ctx->replay_key[0],
                    delivered ? "committed" : "dropped", status);
 
-    if (!ctx->redis_held) {
-        return;
+    if (ctx->redis_held) {
+        /*
+         * The same in the cluster, sent before the answer: if Redis does
+         * not take it, the records there expire with their lease.
+         */
+
+        ctx->redis_held = 0;
+
+        ngx_http_webhook_replay_ref(ctx, &ref);
+        ngx_http_webhook_store_settle(&ref, delivered ? ctx->replay_ttl : 0);
     }
 
-    /*
-     * The same in Redis, sent before the answer: if Redis does not take
-     * it, the records there expire with the ttl (a retry meanwhile is
-     * answered 409).
-     */
-
-    ctx->redis_held = 0;
-
-    for (i = 0; i < n; i++) {
-        args[i] = ctx->redis_key[i];
-    }
-
-    args[n] = ctx->redis_value;
-    args[n + 1].data = ttl;
-
-    if (delivered) {
-        args[n + 1].len = ngx_sprintf(ttl, "%M", ctx->replay_ttl) - ttl;
-
-    } else {
-        args[n + 1].len = 1;
-        ttl[0] = '0';
-    }
-
-    if (ngx_http_webhook_redis_script(NGX_HTTP_WEBHOOK_SCRIPT_SETTLE,
-                                      args, n, 2,
-                                      ngx_http_webhook_replay_settled, NULL)
-        == NGX_OK)
-    {
-        ngx_http_webhook_redis_flush();
-    }
-}
-
-
-static void
-ngx_http_webhook_replay_settled(redisReply *reply, void *data)
-{
-    /* fire and forget: errors were counted by the caller's layer */
+    ctx->replay_zone = NULL;
 }

@@ -107,6 +107,18 @@ for my $http (
 ($rc, $out) = try('', 'webhook_replay zone=ids redis=off;');
 is($rc, 0, 'accepted: redis=off without webhook_redis') or diag($out);
 
+($rc, $out) = try('webhook_redis redis://127.0.0.1;',
+                  'webhook_replay zone=ids redis=on lease=10s;');
+is($rc, 0, 'accepted: lease=10s') or diag($out);
+
+for my $lease (qw(500ms 0 soon)) {
+    ($rc, $out) = try('webhook_redis redis://127.0.0.1;',
+                      "webhook_replay zone=ids redis=on lease=$lease;");
+    isnt($rc, 0, "lease=$lease: refused");
+    like($out, qr/invalid "lease=\Q$lease\E", expected a time of at least 1s/,
+        "lease=$lease: why");
+}
+
 # needs webhook_redis
 
 ($rc, $out) = try('', 'webhook_replay zone=ids redis=on;');
