@@ -216,9 +216,21 @@ fetch_nginx_source() {
         ensure_deb_src >&2
         log "downloading Debian's nginx source ($orig)"
         mkdir -p "$dl"
-        ( cd "$dl" && apt-get source --download-only -qq nginx ) >&2 \
-            || die "apt-get source --download-only nginx failed"
-        [ -f "$dl/$orig" ] || die "apt did not fetch $orig"
+        # Every Debian revision of this upstream version shares one orig
+        # tarball; a mirror may not carry the newest revision's files yet
+        # (the security archive's index can name one it does not serve),
+        # so try each revision apt knows, newest first.
+        local version
+        for version in $(apt-cache showsrc nginx 2>/dev/null \
+                         | sed -n "s/^Version: \($NGINX_VERSION-.*\)/\1/p" \
+                         | sort -rV)
+        do
+            ( cd "$dl" && apt-get source --download-only -qq \
+                  "nginx=$version" ) >&2 && [ -f "$dl/$orig" ] && break
+            log "nginx $version: its source is not on the mirror, next"
+        done
+        [ -f "$dl/$orig" ] \
+            || die "apt-get source --download-only nginx fetched no $orig"
     fi
 
     rm -rf "$tree.tmp"

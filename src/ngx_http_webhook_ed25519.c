@@ -34,6 +34,7 @@
 
 
 static void ngx_http_webhook_public_key_free(void *data);
+static void ngx_http_webhook_pkey_free(void *data);
 static ngx_int_t ngx_http_webhook_ed25519_message(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     ngx_str_t *msg);
@@ -45,7 +46,7 @@ ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_webhook_loc_conf_t *wlcf = conf;
 
     ngx_str_t                      *value;
-    const char                     *err;
+    const char                     *err, *perr;
     ngx_pool_cleanup_t             *cln;
     ngx_http_webhook_secret_t       text;
     ngx_http_webhook_public_key_t  *pk;
@@ -80,27 +81,59 @@ ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    ngx_memzero(pk, sizeof(ngx_http_webhook_public_key_t));
+
     pk->origin = text.origin;
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 4
+            || ngx_strncmp(value[2].data, "url=", 4) != 0)
+        {
+            wlcf->public_keys->nelts--;
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        pk->url.data = value[2].data + 4;
+        pk->url.len = value[2].len - 4;
+    }
+
+    /* an Ed25519 key in any of its forms, else a certificate or an RSA or
+       ECDSA key (ngx_http_webhook_asym.c): the preset decides at merge */
+
     pk->key = webhook_ed25519_key_parse(text.value.data, text.value.len,
                                         &err);
 
     if (pk->key == NULL) {
+        pk->pkey = webhook_pkey_parse(text.value.data, text.value.len,
+                                      &perr);
+    }
+
+    if (pk->key == NULL && pk->pkey == NULL) {
         wlcf->public_keys->nelts--;
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "webhook_public_key %V is not an Ed25519 public "
-                           "key: %s", &pk->origin, err);
+                           "webhook_public_key %V is not a public key: %s; "
+                           "%s", &pk->origin, err, perr);
         return NGX_CONF_ERROR;
     }
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
         webhook_ed25519_key_free(pk->key);
+        webhook_pkey_free(pk->pkey);
         wlcf->public_keys->nelts--;
         return NGX_CONF_ERROR;
     }
 
-    cln->handler = ngx_http_webhook_public_key_free;
-    cln->data = pk->key;
+    if (pk->key) {
+        cln->handler = ngx_http_webhook_public_key_free;
+        cln->data = pk->key;
+
+    } else {
+        cln->handler = ngx_http_webhook_pkey_free;
+        cln->data = pk->pkey;
+    }
 
     return NGX_CONF_OK;
 }
@@ -110,6 +143,13 @@ static void
 ngx_http_webhook_public_key_free(void *data)
 {
     webhook_ed25519_key_free(data);
+}
+
+
+static void
+ngx_http_webhook_pkey_free(void *data)
+{
+    webhook_pkey_free(data);
 }
 
 

@@ -23,6 +23,8 @@ static void ngx_http_webhook_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_webhook_log_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_webhook_custom_set(
     ngx_http_webhook_loc_conf_t *conf);
+static char *ngx_http_webhook_ed25519_keys(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *conf);
 static char *ngx_http_webhook_check_keys(ngx_conf_t *cf,
     ngx_http_webhook_loc_conf_t *conf);
 static ngx_int_t ngx_http_webhook_default_public_url(ngx_conf_t *cf,
@@ -113,7 +115,7 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       NULL },
 
     { ngx_string("webhook_public_key"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_webhook_public_key,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -517,15 +519,27 @@ ngx_http_webhook_check_keys(ngx_conf_t *cf, ngx_http_webhook_loc_conf_t *conf)
     secrets = conf->secrets && conf->secrets->nelts;
     public_keys = conf->public_keys && conf->public_keys->nelts;
 
-    if (conf->preset->sig_type == NGX_HTTP_WEBHOOK_SIG_ED25519) {
+    if (conf->preset->sig_type == NGX_HTTP_WEBHOOK_SIG_PKEY) {
         if (public_keys) {
-            return NGX_CONF_OK;
+            return ngx_http_webhook_asym_init(cf, conf) == NGX_OK
+                   ? NGX_CONF_OK : NGX_CONF_ERROR;
+        }
+
+        need = "has no \"webhook_public_key\"";
+
+    } else if (conf->preset->sig_type == NGX_HTTP_WEBHOOK_SIG_ED25519) {
+        if (public_keys) {
+            return ngx_http_webhook_ed25519_keys(cf, conf);
         }
 
         need = "has no \"webhook_public_key\"";
 
     } else if (conf->preset->ed25519_key) {
-        if (secrets || public_keys) {
+        if (public_keys) {
+            return ngx_http_webhook_ed25519_keys(cf, conf);
+        }
+
+        if (secrets) {
             return NGX_CONF_OK;
         }
 
@@ -545,6 +559,35 @@ ngx_http_webhook_check_keys(ngx_conf_t *cf, ngx_http_webhook_loc_conf_t *conf)
                   need);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* Ed25519 schemes take only Ed25519 keys */
+
+static char *
+ngx_http_webhook_ed25519_keys(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *conf)
+{
+    ngx_uint_t                      i;
+    ngx_http_webhook_public_key_t  *pk;
+
+    pk = conf->public_keys->elts;
+
+    for (i = 0; i < conf->public_keys->nelts; i++) {
+        if (pk[i].key == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "webhook_public_key %V is an %s key: "
+                          "\"webhook_verify %V\" in %s:%ui needs an "
+                          "Ed25519 key", &pk[i].origin,
+                          webhook_pkey_kind_name(webhook_pkey_kind(
+                                                            pk[i].pkey)),
+                          &conf->preset->name, conf->verify_file,
+                          conf->verify_line);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -22,6 +22,7 @@
 #include "webhook_core.h"
 #include "webhook_codec.h"
 #include "webhook_ed25519.h"
+#include "webhook_pkey.h"
 #include "webhook_form.h"
 #include "webhook_hmac.h"
 #include "webhook_sigheader.h"
@@ -83,7 +84,9 @@ typedef enum {
 typedef enum {
     NGX_HTTP_WEBHOOK_SIG_HMAC = 0,         /* webhook_secret, HMAC */
     NGX_HTTP_WEBHOOK_SIG_ED25519,          /* webhook_public_key, Ed25519 */
-    NGX_HTTP_WEBHOOK_SIG_TOKEN             /* the secret itself (GitLab) */
+    NGX_HTTP_WEBHOOK_SIG_TOKEN,            /* the secret itself (GitLab) */
+    NGX_HTTP_WEBHOOK_SIG_PKEY              /* webhook_public_key, RSA or
+                                              ECDSA (ngx_http_webhook_asym.c) */
 } ngx_http_webhook_sig_type_e;
 
 
@@ -499,6 +502,12 @@ typedef struct {
     webhook_ed25519_key_t            *key;          /* freed with the
                                                        configuration */
     ngx_str_t                         origin;
+    webhook_pkey_t                   *pkey;         /* not Ed25519: RSA or
+                                                       ECDSA; freed with the
+                                                       configuration */
+    ngx_str_t                         url;          /* "url=": where the
+                                                       sender says its
+                                                       certificate is */
 } ngx_http_webhook_public_key_t;
 
 
@@ -576,6 +585,7 @@ struct ngx_http_webhook_ctx_s {
     u_char                           *ed25519;      /* 64-byte signatures */
     size_t                            ned25519;
     ngx_str_t                         token;        /* SIG_TOKEN: as sent */
+    ngx_str_t                         asym_sig;     /* SIG_PKEY: decoded */
 
     ngx_uint_t                        secret_index; /* 1-based, 0: none */
     u_char                            matched_mac[WEBHOOK_MAC_MAX];
@@ -683,6 +693,11 @@ ngx_int_t ngx_http_webhook_ed25519_distinct(ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     ngx_int_t *index);
+
+/* ngx_http_webhook_asym.c */
+ngx_int_t ngx_http_webhook_asym_init(ngx_conf_t *cf,
+    ngx_http_webhook_loc_conf_t *wlcf);
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_sendgrid_scheme;
 
 /* ngx_http_webhook_custom.c */
 char *ngx_http_webhook_signature_pattern(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -373,6 +373,23 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       NO_SOURCE,
       NGX_HTTP_WEBHOOK_SIG_HMAC, NULL, NULL, NULL, 1,
       NO_REPLAY_FACTS },
+
+    /*
+     * SendGrid's Signed Event Webhook: ECDSA P-256 / SHA-256 over
+     * timestamp + body, base64 DER signature, the key pinned with
+     * webhook_public_key: ngx_http_webhook_asym.c.  The body is an array
+     * of events.
+     */
+    { ngx_string("sendgrid"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_TS, PART_BODY },
+      JSON("0.sg_event_id"),
+      JSON("0.event"),
+      EXTRA(PKEY, NULL, NULL, &ngx_http_webhook_sendgrid_scheme),
+      NO_REPLAY_FACTS },
 };
 
 

@@ -69,6 +69,10 @@ my %secret = (
     # the RFC 8032 test 1 public key, as Discord's portal shows one
     'discord.pub' =>
         'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+    # a P-256 public key, base64 DER, as SendGrid's console shows one
+    'sendgrid.pub' =>
+        'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXFISr5c2Kx23v7p2Cs3/MULl'
+      . 'Bhst99l+8qIcJI+bj9X4kREYvV2I5+zypeh/Li/2Ut0Fa1qiB27m3Z/0BM7spg==',
 );
 
 my @examples = sort glob "$root/conf-examples/providers/*.conf";
@@ -95,7 +99,7 @@ for my $example (@examples) {
     my $snippet = slurp($example);
     $snippet =~ s{/etc/nginx/secrets/}{$dir/}g;
 
-    for my $file ($snippet =~ m{file:\Q$dir\E/(\S+?);}g) {
+    for my $file ($snippet =~ m{file:\Q$dir\E/([^\s;]+)}g) {
         $t->write_file($file, $secret{$file} // "example-secret-$name",
                        0600);
     }

@@ -29,6 +29,7 @@ main(int argc, char **argv)
     test_form();
     test_json();
     test_ed25519(argc > 1 ? argv[1] : NULL);
+    test_pkey();
 
     return tap_done();
 }

@@ -11,6 +11,7 @@
 
 void test_codec(void);
 void test_ed25519(const char *dir);
+void test_pkey(void);
 void test_form(void);
 void test_hmac(void);
 void test_json(void);

@@ -57,6 +57,22 @@ const signers = {
             clientSecret: j.secret, url: j.url, requestBody: j.body,
             timestamp: j.timestamp,
         }),
+
+    // @sendgrid/eventwebhook@8 verifies, it cannot sign: signed with
+    // node:crypto (ECDSA P-256, SHA-256, DER), returned only once the SDK
+    // accepts it with the base64 DER public key SendGrid's console shows
+    sendgrid: async (j) => {
+        const { sign } = await import('node:crypto');
+        const sig = sign('sha256', Buffer.from(j.timestamp + j.payload),
+            j.private_pem).toString('base64');
+        const { EventWebhook } = load('@sendgrid/eventwebhook');
+        const ew = new EventWebhook();
+        if (!ew.verifySignature(ew.convertPublicKeyToECDSA(j.public_b64),
+                j.payload, sig, j.timestamp)) {
+            throw new Error('@sendgrid/eventwebhook rejects the signature');
+        }
+        return sig;
+    },
 };
 
 const jobs = JSON.parse(readFileSync(0, 'utf8'));
