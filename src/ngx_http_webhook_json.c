@@ -284,6 +284,39 @@ ngx_http_webhook_json_member(void *data, size_t path,
 }
 
 
+/*
+ * A token the scanner reported, as its value (a string, or an integer in
+ * range, as decimal text in the request pool): NGX_OK, NGX_DECLINED when
+ * it has none (another type, or a number that is not an integer), or
+ * NGX_ERROR.  For schemes that walk the body themselves (Adyen's items).
+ */
+
+ngx_int_t
+ngx_http_webhook_json_value(ngx_http_request_t *r, webhook_json_type_e type,
+    const u_char *token, size_t len, ngx_str_t *value)
+{
+    ngx_http_webhook_json_field_t  f;
+
+    if (type != WEBHOOK_JSON_STRING && type != WEBHOOK_JSON_NUMBER) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(&f, sizeof(ngx_http_webhook_json_field_t));
+
+    if (ngx_http_webhook_json_decode(r, &f, type, token, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!f.valid) {
+        return NGX_DECLINED;
+    }
+
+    *value = f.value;
+
+    return NGX_OK;
+}
+
+
 /* The token through jansson: a string, or an integer in range. */
 
 static ngx_int_t

@@ -23,6 +23,7 @@
 #include "webhook_codec.h"
 #include "webhook_ed25519.h"
 #include "webhook_pkey.h"
+#include "webhook_json.h"
 #include "webhook_form.h"
 #include "webhook_hmac.h"
 #include "webhook_sigheader.h"
@@ -93,7 +94,8 @@ typedef enum {
 /* what the configured secret string becomes as an HMAC key */
 typedef enum {
     NGX_HTTP_WEBHOOK_KEY_RAW = 0,          /* the string's bytes */
-    NGX_HTTP_WEBHOOK_KEY_WHSEC_BASE64      /* optional "whsec_", base64 */
+    NGX_HTTP_WEBHOOK_KEY_WHSEC_BASE64,     /* optional "whsec_", base64 */
+    NGX_HTTP_WEBHOOK_KEY_HEX               /* hex digits (Adyen) */
 } ngx_http_webhook_key_format_e;
 
 
@@ -699,6 +701,9 @@ ngx_int_t ngx_http_webhook_asym_init(ngx_conf_t *cf,
     ngx_http_webhook_loc_conf_t *wlcf);
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_sendgrid_scheme;
 
+/* ngx_http_webhook_adyen.c */
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_adyen_scheme;
+
 /* ngx_http_webhook_custom.c */
 char *ngx_http_webhook_signature_pattern(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -731,6 +736,9 @@ ngx_int_t ngx_http_webhook_json_string(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, const char *const *paths, ngx_str_t *out);
 ngx_int_t ngx_http_webhook_json_field(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, const char *path, ngx_str_t *out);
+ngx_int_t ngx_http_webhook_json_value(ngx_http_request_t *r,
+    webhook_json_type_e type, const u_char *token, size_t len,
+    ngx_str_t *value);
 
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);

@@ -390,6 +390,23 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       JSON("0.event"),
       EXTRA(PKEY, NULL, NULL, &ngx_http_webhook_sendgrid_scheme),
       NO_REPLAY_FACTS },
+
+    /*
+     * Adyen's standard webhooks: no header; every notification item
+     * carries base64 HMAC-SHA256 (hex key) of eight of its fields joined
+     * with ':': ngx_http_webhook_adyen.c.  The pspReference names the
+     * payment, not the delivery: records are keyed on the signatures.
+     */
+    { ngx_string("adyen"),
+      WEBHOOK_SHA256, WEBHOOK_ENC_BASE64, NGX_HTTP_WEBHOOK_KEY_HEX,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_NONE },
+      JSON("notificationItems.0.NotificationRequestItem.pspReference"),
+      JSON("notificationItems.0.NotificationRequestItem.eventCode"),
+      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_adyen_scheme),
+      REPLAY(30 * 24 * 3600, NULL, 1) },
 };
 
 

@@ -392,6 +392,26 @@ ngx_http_webhook_keys_create(ngx_conf_t *cf,
             }
 
             key_len = (size_t) n;
+
+        } else if (preset->key_format == NGX_HTTP_WEBHOOK_KEY_HEX) {
+
+            key = ngx_http_webhook_secret_alloc(cf, key_len / 2 + 1);
+            if (key == NULL) {
+                return NULL;
+            }
+
+            n = webhook_decode(WEBHOOK_ENC_HEX, key, key_len / 2 + 1,
+                               secret[i].value.data, key_len);
+
+            if (n <= 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "webhook_secret %V is not a valid "
+                                   "\"%V\" secret (hex digits)",
+                                   &secret[i].origin, &preset->name);
+                return NULL;
+            }
+
+            key_len = (size_t) n;
         }
 
         hp = ngx_array_push(keys);

@@ -46,7 +46,7 @@ http {
     %%TEST_GLOBALS_HTTP%%
 
     webhook_redis redis://127.0.0.1:REDIS_PORT/0 sync_interval=SYNC_MSms
-                  prefix=t070:;
+                  timeout=2s prefix=t070:;
 
     webhook_limit_zone zone=global:1m key=$http_x_tenant rate=LIMITr/h
                        sync=on;

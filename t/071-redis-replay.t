@@ -43,7 +43,7 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    webhook_redis redis://127.0.0.1:REDIS_PORT prefix=t071:;
+    webhook_redis redis://127.0.0.1:REDIS_PORT timeout=2s prefix=t071:;
 
     webhook_replay_zone zone=ids:1m ttl=10m;
     webhook_replay_zone zone=own:1m ttl=10m;

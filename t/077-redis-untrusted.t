@@ -126,7 +126,7 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    webhook_redis redis://127.0.0.1:REDIS_PORT/0 prefix=t077:;
+    webhook_redis redis://127.0.0.1:REDIS_PORT/0 timeout=2s prefix=t077:;
 
     webhook_limit_zone zone=rl:1m key=$http_x_tenant rate=5r/h sync=on;
 

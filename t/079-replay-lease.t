@@ -77,7 +77,7 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    webhook_redis redis://127.0.0.1:REDIS_PORT/0 prefix=t079:;
+    webhook_redis redis://127.0.0.1:REDIS_PORT/0 timeout=2s prefix=t079:;
 
     webhook_replay_zone zone=ids:4m ttl=10m;
 

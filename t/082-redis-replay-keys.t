@@ -50,7 +50,7 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    webhook_redis redis://127.0.0.1:REDIS_PORT prefix=t082:;
+    webhook_redis redis://127.0.0.1:REDIS_PORT timeout=2s prefix=t082:;
 
     webhook_replay_zone zone=ids:4m;
 

@@ -73,6 +73,9 @@ my %secret = (
     'sendgrid.pub' =>
         'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXFISr5c2Kx23v7p2Cs3/MULl'
       . 'Bhst99l+8qIcJI+bj9X4kREYvV2I5+zypeh/Li/2Ut0Fa1qiB27m3Z/0BM7spg==',
+    # Adyen's HMAC key is hex
+    'adyen.secret' =>
+        '44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056',
 );
 
 my @examples = sort glob "$root/conf-examples/providers/*.conf";

@@ -73,6 +73,19 @@ const signers = {
         }
         return sig;
     },
+
+    // @adyen/api-library@32 hmacValidator: base64, over the item's fields;
+    // returned only once its validateHMAC accepts the signed item
+    adyen: (j) => {
+        const { hmacValidator } = load('@adyen/api-library');
+        const v = new hmacValidator();
+        const sig = v.calculateHmac(j.item, j.key);
+        const item = { ...j.item, additionalData: { hmacSignature: sig } };
+        if (!v.validateHMAC(item, j.key)) {
+            throw new Error('@adyen/api-library rejects its own signature');
+        }
+        return sig;
+    },
 };
 
 const jobs = JSON.parse(readFileSync(0, 'utf8'));
