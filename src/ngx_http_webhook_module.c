@@ -240,6 +240,13 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       0,
       NULL },
 
+    { ngx_string("webhook_paypal_webhook_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, paypal_webhook_id),
+      NULL },
+
       ngx_null_command
 };
 
@@ -366,6 +373,8 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->preset, prev->preset, NULL);
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
     ngx_conf_merge_ptr_value(conf->public_keys, prev->public_keys, NULL);
+    ngx_conf_merge_str_value(conf->paypal_webhook_id,
+                             prev->paypal_webhook_id, "");
     ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_WEBHOOK_ENFORCE);

@@ -95,7 +95,9 @@ typedef enum {
 typedef enum {
     NGX_HTTP_WEBHOOK_KEY_RAW = 0,          /* the string's bytes */
     NGX_HTTP_WEBHOOK_KEY_WHSEC_BASE64,     /* optional "whsec_", base64 */
-    NGX_HTTP_WEBHOOK_KEY_HEX               /* hex digits (Adyen) */
+    NGX_HTTP_WEBHOOK_KEY_HEX,              /* hex digits (Adyen) */
+    NGX_HTTP_WEBHOOK_KEY_BRAINTREE         /* "public:private", the key is
+                                              SHA-1 of the private key */
 } ngx_http_webhook_key_format_e;
 
 
@@ -525,6 +527,7 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_http_complex_value_t         *id;
     ngx_http_complex_value_t         *event;
     ngx_http_complex_value_t         *public_url;
+    ngx_str_t                         paypal_webhook_id;
 
     /* webhook_verify custom */
     ngx_str_t                         sig_header;
@@ -700,9 +703,14 @@ ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
 ngx_int_t ngx_http_webhook_asym_init(ngx_conf_t *cf,
     ngx_http_webhook_loc_conf_t *wlcf);
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_sendgrid_scheme;
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_paypal_scheme;
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_sns_scheme;
 
 /* ngx_http_webhook_adyen.c */
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_adyen_scheme;
+
+/* ngx_http_webhook_braintree.c */
+extern const ngx_http_webhook_scheme_t  ngx_http_webhook_braintree_scheme;
 
 /* ngx_http_webhook_custom.c */
 char *ngx_http_webhook_signature_pattern(ngx_conf_t *cf, ngx_command_t *cmd,

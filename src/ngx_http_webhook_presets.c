@@ -407,6 +407,55 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       JSON("notificationItems.0.NotificationRequestItem.eventCode"),
       EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_adyen_scheme),
       REPLAY(30 * 24 * 3600, NULL, 1) },
+
+    /*
+     * Braintree: a form body, bt_signature "public_key|hex" pairs over
+     * bt_payload, HMAC-SHA1 keyed with SHA-1 of the private key;
+     * webhook_secret "public_key:private_key": ngx_http_webhook_braintree.c.
+     */
+    { ngx_string("braintree"),
+      WEBHOOK_SHA1, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_BRAINTREE,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_NONE },
+      NO_SOURCE,
+      NO_SOURCE,
+      EXTRA(HMAC, NULL, NULL, &ngx_http_webhook_braintree_scheme),
+      NO_REPLAY_FACTS },
+
+    /*
+     * PayPal: SHA256withRSA of transmission id|time|webhook id|crc32(body)
+     * by the certificate PAYPAL-CERT-URL names, pinned with
+     * webhook_public_key ... url=: ngx_http_webhook_asym.c.
+     */
+    { ngx_string("paypal"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      1, WEBHOOK_TS_RFC3339,
+      { PART_NONE },
+      JSON("id"),
+      JSON("event_type"),
+      EXTRA(PKEY, NULL, NULL, &ngx_http_webhook_paypal_scheme),
+      NO_REPLAY_FACTS },
+
+    /*
+     * Amazon SNS: the JSON body carries Signature, SHA1withRSA or
+     * SHA256withRSA (SignatureVersion 1, 2) of SNS's canonical string, by
+     * the certificate SigningCertURL names, pinned with webhook_public_key
+     * ... url=: ngx_http_webhook_asym.c.
+     */
+    { ngx_string("sns"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { NULL, NULL, NULL } },
+      1, WEBHOOK_TS_RFC3339,
+      { PART_NONE },
+      JSON("MessageId"),
+      JSON("Type"),
+      EXTRA(PKEY, NULL, NULL, &ngx_http_webhook_sns_scheme),
+      NO_REPLAY_FACTS },
 };
 
 

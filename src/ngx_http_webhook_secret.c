@@ -329,12 +329,13 @@ ngx_array_t *
 ngx_http_webhook_keys_create(ngx_conf_t *cf,
     const ngx_http_webhook_preset_t *preset, ngx_array_t *secrets)
 {
-    u_char                     *key;
+    u_char                     *key, *colon;
     size_t                      key_len;
     ssize_t                     n;
     ngx_str_t                   b64;
     ngx_uint_t                  i;
     ngx_array_t                *keys;
+    webhook_hash_t             *hash;
     webhook_hmac_t            **hp;
     ngx_pool_cleanup_t         *cln;
     ngx_http_webhook_secret_t  *secret;
@@ -392,6 +393,45 @@ ngx_http_webhook_keys_create(ngx_conf_t *cf,
             }
 
             key_len = (size_t) n;
+
+        } else if (preset->key_format == NGX_HTTP_WEBHOOK_KEY_BRAINTREE) {
+
+            /* "public_key:private_key": the key is SHA-1(private_key) */
+
+            colon = ngx_strlchr(key, key + key_len, ':');
+
+            if (colon == NULL || colon == key || colon + 1 == key + key_len) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "webhook_secret %V is not a valid "
+                                   "\"%V\" secret (\"public_key:"
+                                   "private_key\")",
+                                   &secret[i].origin, &preset->name);
+                return NULL;
+            }
+
+            key = ngx_http_webhook_secret_alloc(cf, 20);
+            if (key == NULL) {
+                return NULL;
+            }
+
+            hash = webhook_hash_new(WEBHOOK_SHA1);
+
+            if (hash == NULL
+                || webhook_hash_update(hash, colon + 1,
+                                       secret[i].value.data + key_len
+                                       - colon - 1)
+                   != WEBHOOK_OK
+                || webhook_hash_finish(hash, key) != WEBHOOK_OK)
+            {
+                webhook_hash_free(hash);
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "webhook: cannot hash webhook_secret %V",
+                                   &secret[i].origin);
+                return NULL;
+            }
+
+            webhook_hash_free(hash);
+            key_len = 20;
 
         } else if (preset->key_format == NGX_HTTP_WEBHOOK_KEY_HEX) {
 

@@ -86,6 +86,20 @@ const signers = {
         }
         return sig;
     },
+
+    // braintree@3 webhookTesting.sampleNotification: {bt_signature,
+    // bt_payload}, returned once webhookNotification.parse accepts it
+    braintree: async (j) => {
+        const braintree = load('braintree');
+        const gw = new braintree.BraintreeGateway({
+            environment: braintree.Environment.Sandbox,
+            merchantId: 'erp_test_merchant',
+            publicKey: j.public_key, privateKey: j.private_key,
+        });
+        const n = gw.webhookTesting.sampleNotification(j.kind, j.id);
+        await gw.webhookNotification.parse(n.bt_signature, n.bt_payload);
+        return n;
+    },
 };
 
 const jobs = JSON.parse(readFileSync(0, 'utf8'));
