@@ -423,7 +423,7 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
      * on_error= says, as if Redis were down.
      */
 
-    mode = wmcf->redis ? ngx_http_webhook_redis_mode(wmcf->redis)
+    mode = wmcf->redis ? ngx_http_webhook_store_mode(wmcf->redis)
                        : NGX_HTTP_WEBHOOK_REDIS_LOCAL;
     fresh = wmcf->redis ? wmcf->redis->sync_interval : 0;
 

@@ -172,7 +172,7 @@ ngx_http_webhook_limit_tick(ngx_event_t *ev)
     }
 
     if (ngx_http_webhook_limit_lease(0)
-        && ngx_http_webhook_redis_connected()
+        && ngx_http_webhook_store_connected()
         && lr.round == NULL)
     {
         ngx_http_webhook_limit_round();
@@ -282,7 +282,7 @@ ngx_http_webhook_limit_round(void)
         item[i].handler = ngx_http_webhook_limit_round_reply;
         item[i].data = round;
 
-        if (ngx_http_webhook_redis_sync_counts(&item[i]) == NGX_OK) {
+        if (ngx_http_webhook_store_sync(&item[i]) == NGX_OK) {
             round->pending++;
 
         } else {
@@ -447,7 +447,7 @@ ngx_http_webhook_limit_exchange(ngx_http_webhook_limit_sync_t *item)
     x->item.handler = ngx_http_webhook_limit_exchanged;
     x->item.data = x;
 
-    if (ngx_http_webhook_redis_sync_counts(&x->item) != NGX_OK) {
+    if (ngx_http_webhook_store_sync(&x->item) != NGX_OK) {
         ngx_free(x);
         return NULL;
     }
@@ -587,7 +587,7 @@ ngx_http_webhook_limit_wake(ngx_event_t *ev)
                        "decides");
 
         wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
-        ngx_http_webhook_redis_trouble(wmcf->redis, "limit");
+        ngx_http_webhook_store_trouble(wmcf->redis, "limit");
     }
 
     ngx_http_webhook_limit_unlink(w);

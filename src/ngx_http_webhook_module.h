@@ -16,8 +16,6 @@
 #include <ngx_http.h>
 
 #include <jansson.h>
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
 
 #include "webhook_core.h"
 #include "webhook_codec.h"
@@ -397,27 +395,7 @@ typedef struct {
     ngx_uint_t                        failures;
     ngx_pid_t                         leader;
     ngx_str_t                         last_error;
-} ngx_http_webhook_redis_status_t;
-
-
-/*
- * Called once with Redis's answer to a script, or with NULL when there
- * is none (connection lost, the worker exiting).  An error reply is
- * passed on as it is.
- */
-typedef void (*ngx_http_webhook_redis_reply_pt)(redisReply *reply,
-    void *data);
-
-/* the same for a request waiting on Redis; NULL also for a timeout */
-typedef void (*ngx_http_webhook_redis_done_pt)(ngx_http_request_t *r,
-    redisReply *reply);
-
-
-#define NGX_HTTP_WEBHOOK_SCRIPT_SYNC    0           /* limit counts */
-#define NGX_HTTP_WEBHOOK_SCRIPT_CLAIM   1           /* replay: decide */
-#define NGX_HTTP_WEBHOOK_SCRIPT_SETTLE  2           /* replay: commit/drop */
-#define NGX_HTTP_WEBHOOK_SCRIPT_RENEW   3           /* replay: the lease */
-#define NGX_HTTP_WEBHOOK_NSCRIPTS       4
+} ngx_http_webhook_store_status_t;
 
 
 /*
@@ -818,30 +796,24 @@ void ngx_http_webhook_replay_settle(ngx_http_request_t *r,
 ngx_int_t ngx_http_webhook_replay_claimed(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx);
 
-/* ngx_http_webhook_redis.c */
+/* ngx_http_webhook_redis_conf.c, ngx_http_webhook_redis.c */
 char *ngx_http_webhook_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_webhook_redis_used(ngx_conf_t *cf, const char *what);
 ngx_int_t ngx_http_webhook_redis_check(ngx_conf_t *cf);
 ngx_int_t ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle);
-ngx_uint_t ngx_http_webhook_redis_mode(ngx_http_webhook_redis_conf_t *rcf);
-void ngx_http_webhook_redis_trouble(ngx_http_webhook_redis_conf_t *rcf,
+
+/*
+ * The cluster store (ngx_http_webhook_redis_store.c): what the limiter,
+ * the replay cache and the status page ask of Redis, in the module's own
+ * types.  Nothing outside the Redis files sees hiredis.
+ */
+ngx_uint_t ngx_http_webhook_store_mode(ngx_http_webhook_redis_conf_t *rcf);
+ngx_uint_t ngx_http_webhook_store_connected(void);
+void ngx_http_webhook_store_trouble(ngx_http_webhook_redis_conf_t *rcf,
     const char *what);
-ngx_int_t ngx_http_webhook_redis_script(ngx_uint_t script, ngx_str_t *args,
-    ngx_uint_t nkeys, ngx_uint_t nargs,
-    ngx_http_webhook_redis_reply_pt handler, void *data);
-ngx_int_t ngx_http_webhook_redis_wait(ngx_http_request_t *r,
-    ngx_uint_t script, ngx_str_t *args, ngx_uint_t nkeys, ngx_uint_t nargs,
-    ngx_http_webhook_redis_done_pt done);
-ngx_int_t ngx_http_webhook_redis_request(ngx_http_request_t *r, int argc,
-    const char **argv, const size_t *argvlen,
-    ngx_http_webhook_redis_done_pt done, ngx_http_event_handler_pt resume);
-ngx_int_t ngx_http_webhook_redis_command(int argc, const char **argv,
-    const size_t *argvlen, ngx_http_webhook_redis_reply_pt handler,
-    void *data);
-ngx_int_t ngx_http_webhook_redis_sync_counts(
-    ngx_http_webhook_limit_sync_t *item);
+ngx_int_t ngx_http_webhook_store_sync(ngx_http_webhook_limit_sync_t *item);
 ngx_int_t ngx_http_webhook_store_claim(ngx_http_request_t *r,
     ngx_http_webhook_record_ref_t *rec, ngx_msec_t lease,
     ngx_http_webhook_claim_pt done);
@@ -849,23 +821,8 @@ void ngx_http_webhook_store_settle(ngx_http_webhook_record_ref_t *rec,
     ngx_msec_t ttl);
 void ngx_http_webhook_store_renew(ngx_http_webhook_record_ref_t *rec,
     ngx_msec_t lease);
-ngx_str_t *ngx_http_webhook_redis_node(void);
-void ngx_http_webhook_redis_flush(void);
-ngx_uint_t ngx_http_webhook_redis_connected(void);
-void ngx_http_webhook_redis_status(ngx_http_webhook_main_conf_t *wmcf,
-    ngx_http_webhook_redis_status_t *st, ngx_pool_t *pool);
-
-/* ngx_http_webhook_redis_sentinel.c */
-ngx_int_t ngx_http_webhook_sentinel_parse_url(ngx_conf_t *cf,
-    ngx_http_webhook_redis_conf_t *rcf, ngx_str_t *url,
-    const webhook_redis_url_t *ru);
-void ngx_http_webhook_sentinel_init(ngx_http_webhook_redis_conf_t *rcf,
-    ngx_log_t *log);
-void ngx_http_webhook_sentinel_ask(void);
-void ngx_http_webhook_sentinel_exit(void);
-void ngx_http_webhook_redis_discovered(u_char *host, int port);
-void ngx_http_webhook_redis_undiscovered(const char *detail);
-void ngx_http_webhook_redis_switch(void);
+void ngx_http_webhook_store_status(ngx_http_webhook_main_conf_t *wmcf,
+    ngx_http_webhook_store_status_t *st, ngx_pool_t *pool);
 
 /* ngx_http_webhook_enqueue.c */
 char *ngx_http_webhook_enqueue(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -885,17 +842,11 @@ ngx_int_t ngx_http_webhook_stream_poll(ngx_str_t *streams, ngx_uint_t n);
 ngx_int_t ngx_http_webhook_queue_add_zone(ngx_conf_t *cf);
 void *ngx_http_webhook_queue_stream(ngx_str_t *stream);
 void ngx_http_webhook_queue_count(void *stats, ngx_uint_t enqueued);
-void ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
-    redisReply *groups);
 void ngx_http_webhook_queue_poll_done(void);
 ngx_int_t ngx_http_webhook_queue_init_process(ngx_cycle_t *cycle);
 json_t *ngx_http_webhook_queue_json(void);
 ngx_int_t ngx_http_webhook_queue_prometheus(ngx_pool_t *pool,
     ngx_str_t *out);
-
-/* ngx_http_webhook_redis_adapter.c */
-ngx_int_t ngx_http_webhook_redis_attach(redisAsyncContext *ac,
-    ngx_log_t *log);
 
 /* ngx_http_webhook_status.c */
 char *ngx_http_webhook_status(ngx_conf_t *cf, ngx_command_t *cmd,

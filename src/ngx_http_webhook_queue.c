@@ -18,6 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
+#include "ngx_http_webhook_redis.h"
 
 
 #define NGX_HTTP_WEBHOOK_QUEUE_STREAMS     64

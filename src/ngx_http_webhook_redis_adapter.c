@@ -28,6 +28,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
+#include "ngx_http_webhook_redis.h"
 
 
 static void ngx_http_webhook_redis_read_handler(ngx_event_t *ev);

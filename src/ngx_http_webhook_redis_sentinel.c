@@ -25,6 +25,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
+#include "ngx_http_webhook_redis.h"
 #include "webhook_redis_url.h"
 
 

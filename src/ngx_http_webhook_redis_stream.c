@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
+#include "ngx_http_webhook_redis.h"
 
 
 /* "1700000000000-18446744073709551615" and a little room */

@@ -712,7 +712,7 @@ ngx_http_webhook_replay_claimed(ngx_http_request_t *r,
 
     wmcf = ngx_http_get_module_main_conf(r, ngx_http_webhook_module);
 
-    if (ngx_http_webhook_redis_mode(wmcf->redis)
+    if (ngx_http_webhook_store_mode(wmcf->redis)
         == NGX_HTTP_WEBHOOK_REDIS_CLOSED)
     {
         return NGX_ABORT;

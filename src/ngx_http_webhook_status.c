@@ -111,10 +111,10 @@ static ngx_array_t *ngx_http_webhook_zone_snapshot(ngx_http_request_t *r,
     ngx_http_webhook_main_conf_t *wmcf);
 static ngx_int_t ngx_http_webhook_status_json(ngx_http_request_t *r,
     ngx_array_t *locs, ngx_array_t *zones,
-    ngx_http_webhook_redis_status_t *rs, ngx_str_t *out);
+    ngx_http_webhook_store_status_t *rs, ngx_str_t *out);
 static ngx_int_t ngx_http_webhook_status_prometheus(ngx_http_request_t *r,
     ngx_array_t *locs, ngx_array_t *zones,
-    ngx_http_webhook_redis_status_t *rs, ngx_str_t *out);
+    ngx_http_webhook_store_status_t *rs, ngx_str_t *out);
 
 
 static void ngx_http_webhook_latency_reset(
@@ -451,7 +451,7 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
     ngx_http_complex_value_t          cv;
     ngx_http_webhook_main_conf_t     *wmcf;
     ngx_http_webhook_loc_conf_t      *wlcf;
-    ngx_http_webhook_redis_status_t   rs;
+    ngx_http_webhook_store_status_t   rs;
 
     /* the allowlist guards the counters too, inherited or set here */
 
@@ -479,7 +479,7 @@ ngx_http_webhook_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_webhook_redis_status(wmcf, &rs, r->pool);
+    ngx_http_webhook_store_status(wmcf, &rs, r->pool);
 
     if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
         && format.len == 10
@@ -624,7 +624,7 @@ ngx_http_webhook_zone_snapshot(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_webhook_status_json(ngx_http_request_t *r, ngx_array_t *locs,
-    ngx_array_t *zones, ngx_http_webhook_redis_status_t *rs, ngx_str_t *out)
+    ngx_array_t *zones, ngx_http_webhook_store_status_t *rs, ngx_str_t *out)
 {
     char                              *text, name[NGX_HTTP_WEBHOOK_NAME_MAX + 1];
     json_t                            *root, *jlocs, *jzones, *loc, *rej,
@@ -791,7 +791,7 @@ ngx_http_webhook_label(u_char *p, ngx_str_t *s)
 
 static ngx_int_t
 ngx_http_webhook_status_prometheus(ngx_http_request_t *r, ngx_array_t *locs,
-    ngx_array_t *zones, ngx_http_webhook_redis_status_t *rs, ngx_str_t *out)
+    ngx_array_t *zones, ngx_http_webhook_store_status_t *rs, ngx_str_t *out)
 {
     u_char                            *p;
     size_t                             size;
