@@ -216,21 +216,8 @@ fetch_nginx_source() {
         ensure_deb_src >&2
         log "downloading Debian's nginx source ($orig)"
         mkdir -p "$dl"
-        # Every Debian revision of this upstream version shares one orig
-        # tarball; a mirror may not carry the newest revision's files yet
-        # (the security archive's index can name one it does not serve),
-        # so try each revision apt knows, newest first.
-        local version
-        for version in $(apt-cache showsrc nginx 2>/dev/null \
-                         | sed -n "s/^Version: \($NGINX_VERSION-.*\)/\1/p" \
-                         | sort -rV)
-        do
-            ( cd "$dl" && apt-get source --download-only -qq \
-                  "nginx=$version" ) >&2 && [ -f "$dl/$orig" ] && break
-            log "nginx $version: its source is not on the mirror, next"
-        done
-        [ -f "$dl/$orig" ] \
-            || die "apt-get source --download-only nginx fetched no $orig"
+        fetch_orig "$orig" "$dl" \
+            || die "could not download $orig from any nginx source in apt"
     fi
 
     rm -rf "$tree.tmp"
@@ -239,6 +226,28 @@ fetch_nginx_source() {
     rm -rf "$tree"
     mv "$tree.tmp" "$tree"
     echo "$tree"
+}
+
+
+# apt-get source --download-only, for each nginx source version apt knows,
+# newest first, until the orig tarball is there (apt checks it against the
+# signed Sources index): the versions share it, and a mirror may lack one
+# version's files (a security update's, say).
+fetch_orig() {
+    local orig=$1 dl=$2 v
+
+    for v in $(apt-cache showsrc nginx | sed -n 's/^Version: //p' \
+               | sort -r -V -u)
+    do
+        if ( cd "$dl" && apt-get source --download-only -qq "nginx=$v" ) \
+               >&2 2>/dev/null && [ -f "$dl/$orig" ]
+        then
+            return 0
+        fi
+        log "apt-get source nginx=$v failed, trying another version"
+    done
+
+    return 1
 }
 
 

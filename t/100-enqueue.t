@@ -268,6 +268,13 @@ $e = entry('erp:plain', $id);
 ok($e && $e->{body} eq $big,
    'no webhook_verify, temp file: body byte-identical');
 
+$r = $t->h2(path => '/plain', body => $big, timeout => 10,
+           port => $t->port(8081), no_length => 1);
+$id = queued($r);
+ok($id, 'no webhook_verify, HTTP/2 without content-length: 200 queued');
+$e = entry('erp:plain', $id);
+ok($e && $e->{body} eq $big, 'no webhook_verify, HTTP/2: body byte-identical');
+
 $r = $t->http(path => '/plain', method => 'GET');
 is($r->{status}, 405, 'GET to webhook_enqueue: 405');
 
@@ -382,7 +389,7 @@ ok($t->wait_until(sub {
 
 is($j->{queues}{'erp:plain'}{groups}{'erp-workers'}{lag}, 2,
    'status JSON: lag 2 (not yet delivered to the group)');
-is($j->{queues}{'erp:plain'}{enqueued}, 25, 'status JSON: enqueued 25');
+is($j->{queues}{'erp:plain'}{enqueued}, 26, 'status JSON: enqueued 26');
 is($j->{queues}{'erp:github'}{failures}, 1 + $slow_503,
    'status JSON: failures on erp:github: every 503 (refused, too slow)');
 
@@ -398,7 +405,7 @@ is($p->{'nginx_webhook_queue_pending{stream="erp:plain",group="erp-workers"}'},
    1, 'prometheus: queue_pending');
 is($p->{'nginx_webhook_queue_lag{stream="erp:plain",group="erp-workers"}'},
    2, 'prometheus: queue_lag');
-is($p->{'nginx_webhook_enqueued_total{stream="erp:plain"}'}, 25,
+is($p->{'nginx_webhook_enqueued_total{stream="erp:plain"}'}, 26,
    'prometheus: enqueued_total');
 is($p->{'nginx_webhook_enqueue_failures_total{stream="erp:github"}'},
    1 + $slow_503,

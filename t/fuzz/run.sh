@@ -7,9 +7,9 @@
 #     t/fuzz/run.sh [SECONDS] [TARGET...]      (or ./build.sh fuzz [SECONDS])
 #
 # t/fuzz/corpus/TARGET/ is read; what a run finds goes to
-# build/fuzz/new-TARGET/ and is merged back into the repository's corpus
-# (-merge=1: only inputs that add coverage), so the next run starts from
-# it.  Commit the corpus changes.  A crash leaves build/fuzz/crash-TARGET-*
+# build/fuzz/new-TARGET/, and the corpus is then replaced by the smallest
+# set of old and new inputs that keeps all the coverage (-merge=1), so the
+# next run starts from it.  Commit the corpus changes.  A crash leaves build/fuzz/crash-TARGET-*
 # to replay with build/fuzz/TARGET FILE; the run then fails.  Needs clang,
 # libssl-dev, libpcre2-dev, libhiredis-dev and libjansson-dev.
 
@@ -61,7 +61,7 @@ build() {
 
 
 run() {
-    local t=$1 corpus=t/fuzz/corpus/$1 new=$out/new-$1 execs
+    local t=$1 corpus=t/fuzz/corpus/$1 new=$out/new-$1 min=$out/min-$1 execs
 
     mkdir -p "$corpus" "$new"
 
@@ -79,13 +79,21 @@ run() {
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log")
     echo "   $t: $execs executions in ${seconds}s"
 
-    # keep what added coverage, for the next run
-    if ! "$out/$t" -merge=1 "$corpus" "$new" >"$out/$t.merge.log" 2>&1; then
+    # the corpus again, minimised: the fewest inputs (old or new) that
+    # keep all the coverage, for the next run (named by their SHA-1, so
+    # an input kept keeps its name)
+    rm -rf "$min"
+    mkdir -p "$min"
+
+    if ! "$out/$t" -merge=1 "$min" "$corpus" "$new" \
+             >"$out/$t.merge.log" 2>&1
+    then
         echo "!! $t: merge failed, see $out/$t.merge.log" >&2
         return 1
     fi
 
-    rm -rf "$new"
+    rm -rf "$corpus" "$new"
+    mv "$min" "$corpus"
 }
 
 
