@@ -94,6 +94,11 @@ typedef struct {
 } ngx_http_webhook_limit_state_t;
 
 
+/* the payload of a zone without sync=on: up to the sync=on fields */
+#define ngx_http_webhook_limit_local_size                                     \
+    offsetof(ngx_http_webhook_limit_entry_t, cwindow)
+
+
 /* the expiry of an entry with slots reserved: not reclaimed meanwhile */
 #define NGX_HTTP_WEBHOOK_HELD  ((int64_t) 0x7fffffffffffffffLL)
 
@@ -217,8 +222,7 @@ ngx_http_webhook_limit_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     zone = ngx_http_webhook_zone_add(cf, &zone_spec,
                                  NGX_HTTP_WEBHOOK_ZONE_LIMIT,
                                  sync ? sizeof(ngx_http_webhook_limit_entry_t)
-                                      : offsetof(ngx_http_webhook_limit_entry_t,
-                                                 cwindow));
+                                      : ngx_http_webhook_limit_local_size);
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }

@@ -50,8 +50,9 @@
 #define NGX_HTTP_WEBHOOK_LEASE     60000    /* lease= by default, ms */
 
 
+/* 16 bytes: with a key of up to 48 bytes, a record fits a 128-byte slot */
 typedef struct {
-    ngx_uint_t   state;
+    uint32_t     state;
     ngx_pid_t    owner;         /* the worker holding an in-flight record */
     uint64_t     token;         /* which of its requests */
 } ngx_http_webhook_record_t;
