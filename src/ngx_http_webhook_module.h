@@ -645,6 +645,21 @@ typedef struct {
 } ngx_http_webhook_body_cursor_t;
 
 
+/*
+ * A consumer group of a stream as the store read it from Redis (XINFO
+ * GROUPS): what the status page keeps of it.  name points into the
+ * store's reply, valid only during ngx_http_webhook_queue_polled().
+ */
+#define NGX_HTTP_WEBHOOK_QUEUE_GROUPS      8
+
+typedef struct {
+    ngx_str_t                         name;
+    int64_t                           pending;
+    int64_t                           lag;          /* -1: Redis does not
+                                                       know */
+} ngx_http_webhook_stream_group_t;
+
+
 extern ngx_module_t  ngx_http_webhook_module;
 
 
@@ -857,6 +872,8 @@ ngx_int_t ngx_http_webhook_stream_poll(ngx_str_t *streams, ngx_uint_t n);
 
 /* ngx_http_webhook_queue.c */
 ngx_int_t ngx_http_webhook_queue_add_zone(ngx_conf_t *cf);
+void ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
+    ngx_http_webhook_stream_group_t *groups, ngx_uint_t n);
 void *ngx_http_webhook_queue_stream(ngx_str_t *stream);
 void ngx_http_webhook_queue_count(void *stats, ngx_uint_t enqueued);
 void ngx_http_webhook_queue_poll_done(void);
