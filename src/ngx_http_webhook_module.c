@@ -808,6 +808,9 @@ ngx_http_webhook_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* the store serves the limiter's rounds; it does not start them */
+    ngx_http_webhook_limit_sync_init(cycle);
+
     return ngx_http_webhook_queue_init_process(cycle);
 }
 
@@ -815,5 +818,7 @@ ngx_http_webhook_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_webhook_exit_process(ngx_cycle_t *cycle)
 {
+    /* the lease goes back while the connection is still there */
+    ngx_http_webhook_limit_sync_exit();
     ngx_http_webhook_redis_exit_process(cycle);
 }

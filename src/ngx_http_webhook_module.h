@@ -700,6 +700,7 @@ ngx_int_t ngx_http_webhook_check_time(ngx_http_webhook_ctx_t *ctx,
 ngx_int_t ngx_http_webhook_window(ngx_http_webhook_loc_conf_t *wlcf,
     ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
+ngx_int_t ngx_http_webhook_body_sha256(ngx_http_request_t *r, u_char *md);
 
 /* ngx_http_webhook_ed25519.c */
 char *ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -760,7 +761,6 @@ ngx_int_t ngx_http_webhook_json_value(ngx_http_request_t *r,
 
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);
-ngx_int_t ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value);
 
 /* ngx_http_webhook_allow.c */
 char *ngx_http_webhook_allow_ip(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -812,8 +812,7 @@ void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
     ngx_uint_t n);
-void ngx_http_webhook_limit_sync_init(ngx_http_webhook_redis_conf_t *rcf,
-    ngx_log_t *log);
+void ngx_http_webhook_limit_sync_init(ngx_cycle_t *cycle);
 void ngx_http_webhook_limit_sync_exit(void);
 
 /* ngx_http_webhook_replay.c */

@@ -50,6 +50,8 @@ static ngx_int_t ngx_http_webhook_hmac_payload(ngx_http_request_t *r,
     ngx_int_t *index);
 static ngx_int_t ngx_http_webhook_body_timestamp(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static ngx_int_t ngx_http_webhook_escape_value(ngx_pool_t *pool,
+    ngx_str_t *value);
 static ngx_int_t ngx_http_webhook_request_field(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_complex_value_t *cv,
     const ngx_http_webhook_source_t *source, ngx_str_t *out);
@@ -776,6 +778,122 @@ ngx_http_webhook_hmac_payload(ngx_http_request_t *r,
 
     return NGX_OK;
 }
+
+
+/*
+ * SHA-256 of the body as nginx holds it (memory and temp file): Twilio's
+ * bodySHA256, and the replay key of a token scheme's delivery without an
+ * id.
+ */
+
+ngx_int_t
+ngx_http_webhook_body_sha256(ngx_http_request_t *r, u_char *md)
+{
+    ssize_t                          n;
+    ngx_int_t                        rc;
+    const u_char                    *p;
+    webhook_hash_t                  *h;
+    ngx_http_webhook_body_cursor_t   cur;
+
+    h = webhook_hash_new(WEBHOOK_SHA256);
+    if (h == NULL) {
+        return ngx_http_webhook_hmac_failed(r);
+    }
+
+    ngx_http_webhook_body_open(&cur, r);
+
+    rc = NGX_OK;
+
+    for ( ;; ) {
+        n = ngx_http_webhook_body_next(&cur, &p, NGX_MAX_SIZE_T_VALUE);
+
+        if (n == 0) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (webhook_hash_update(h, p, (size_t) n) != WEBHOOK_OK) {
+            rc = ngx_http_webhook_hmac_failed(r);
+            break;
+        }
+    }
+
+    if (rc == NGX_OK && webhook_hash_finish(h, md) != WEBHOOK_OK) {
+        rc = ngx_http_webhook_hmac_failed(r);
+    }
+
+    webhook_hash_free(h);
+
+    return rc;
+}
+
+
+/*
+ * What a request supplies ($webhook_id and $webhook_event: a header, a
+ * JSON or form field, a URL argument, any webhook_id or webhook_event
+ * value) reaches the variables, the replay key and the log only through
+ * here.  proxy_set_header sends a variable as it is, so a CR or LF in a
+ * value would add a header, or a whole request, at the upstream: every
+ * byte below 0x20, and 0x7F, becomes "\xNN" (two lowercase hex digits),
+ * and so does the backslash itself, so that the escaping is one-to-one:
+ * two different ids never share a value, nor a replay record.  Printable
+ * ASCII and UTF-8 stay as they are, and a clean value is not copied.
+ *
+ * Escaping, not refusing: a refusal would need a reason of its own, it
+ * would turn a monitor-mode roll-out into a filter, and it would let one
+ * unsigned field (Mailgun's event data) get a genuine delivery refused.
+ */
+
+static ngx_int_t
+ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value)
+{
+    u_char      *p, *s, *end;
+    ngx_uint_t   n;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    n = 0;
+    end = value->data + value->len;
+
+    for (s = value->data; s < end; s++) {
+        if (*s < 0x20 || *s == 0x7f || *s == '\\') {
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, value->len + 3 * n);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s = value->data;
+    value->data = p;
+
+    for ( /* void */ ; s < end; s++) {
+        if (*s < 0x20 || *s == 0x7f || *s == '\\') {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[*s >> 4];
+            *p++ = hex[*s & 0xf];
+            continue;
+        }
+
+        *p++ = *s;
+    }
+
+    value->len = p - value->data;
+
+    return NGX_OK;
+}
+
 
 
 ngx_int_t
