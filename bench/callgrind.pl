@@ -137,7 +137,7 @@ sub nginx_conf {
     my ($front, $back) = @o{qw(front back)};
 
     my $redis = $o{redis}
-        ? "webhook_redis redis://127.0.0.1:$o{redis};\n"
+        ? "webhook_redis redis://127.0.0.1:$o{redis} timeout=5s;\n"
           . "    webhook_limit_zone zone=synced:1m key=\$binary_remote_addr"
           . " rate=1000000r/s sync=on;"
         : '';
@@ -156,7 +156,7 @@ EOF
 
     # verification, then the delivery into a Redis stream, answered
     # by nginx (no proxy_pass)
-    my $enqueue_location = $o{redis} ? <<"EOF" : '';
+    my $enqueue_location = $o{enqueue} ? <<"EOF" : '';
         location /stripe-enqueue {
             webhook_verify stripe;
             webhook_secret file:$dir/stripe.secret;
@@ -428,8 +428,11 @@ sub send_all {
             die "connection closed\n" unless $n;
             $have += $n;
         }
-        die "$path: status $status (a bench of refusals is no bench)\n"
-            if $status != 200 || $head =~ /duplicate/;
+        if ($status != 200 || $head =~ /duplicate/) {
+            sysread($s, my $more, 4096);
+            die "$path: status $status (a bench of refusals is no bench)\n"
+                . "$head$more\n";
+        }
     }
     close $s;
 }
@@ -522,16 +525,24 @@ sub measure {
     my @warm = map { request($c, $size) } 1 .. 2;
     my @reqs = map { request($c, $size) } 1 .. $n;
 
-    send_all($port, \@warm);
+    # a refused request makes the row "refused", not a figure
+    my $ok = eval { send_all($port, \@warm); 1 };
     system("callgrind_control --zero $pid >/dev/null 2>&1") == 0
         or die "callgrind_control --zero failed\n";
-    send_all($port, \@reqs);
+    $ok &&= eval { send_all($port, \@reqs); 1 };
+    my $error = $@;
     system("callgrind_control --dump $pid >/dev/null 2>&1") == 0
         or die "callgrind_control --dump failed\n";
 
     # the dumps of a process are numbered from 1
     my $file = "$dir/callgrind-$port.out." . ++$dumps{$port};
     for (1 .. 100) { last if -s $file; sleep 0.1; }
+
+    if (!$ok) {
+        my ($first) = $error =~ /^(.*)/;
+        print STDERR "# $first\n";
+        return (undef, {});
+    }
     return (callgrind_total($file) / $n, stage_counts($file, $n));
 }
 
@@ -582,7 +593,9 @@ for my $size (@sizes) {
 
 my %inst;
 for my $i (sort keys %{{ map { $_->{inst} => 1 } @configs }}) {
-    $inst{$i} = [ start_nginx($i eq 'redis' ? (redis => start_redis())
+    my $enqueue = grep { $_->{key} eq 'stripe-enqueue' } @configs;
+    $inst{$i} = [ start_nginx($i eq 'redis'
+                              ? (redis => start_redis(), enqueue => $enqueue)
                               : $i eq 'njs' ? (njs => 1) : ()) ];
 }
 
@@ -601,7 +614,9 @@ for my $size (@sizes) {
     for my $c (@configs[1 .. $#configs]) {
         my ($ir, $st) = measure(@{ $inst{ $c->{inst} } }, $c, $size, $n);
         $res{ $c->{key} }{$size} = { ir => $ir, stages => $st,
-            beyond => $ir - $res{plain}{ $c->{inst} }{ $c->{sign} }{$size} };
+            beyond => defined $ir
+                ? $ir - $res{plain}{ $c->{inst} }{ $c->{sign} }{$size}
+                : undef };
     }
 }
 
@@ -642,6 +657,10 @@ for my $c (@configs[1 .. $#configs]) {
     for my $size (@sizes) {
         my $beyond = $res{ $c->{key} }{$size}{beyond};
         my $f = $floor{ $c->{sign} }{$size};
+        if (!defined $beyond) {
+            push @cells, 'refused';
+            next;
+        }
         push @cells, sprintf '+%s (floor %s%s, x%.3f)', fmt($beyond),
             $beyond >= $f ? '+' : '-', fmt(abs($beyond - $f)), $beyond / $f;
     }
@@ -660,6 +679,11 @@ if ($res{'stripe-sync'} && $res{'stripe-all'}) {
     my (@all, @req, @round);
     for my $size (@sizes) {
         my $r = $res{'stripe-sync'}{$size};
+        if (!defined $r->{beyond} || !defined $res{'stripe-all'}{$size}{beyond})
+        {
+            push @all, '-'; push @req, '-'; push @round, '-';
+            next;
+        }
         my $diff = $r->{beyond} - $res{'stripe-all'}{$size}{beyond};
         my $timer = $r->{stages}{redis} // 0;
         my $rounds = ($r->{stages}{rounds} // 0) * ($count{$size} // 5);

@@ -1,9 +1,10 @@
 #!/usr/bin/perl
 #
 # How many entries a zone of a given size holds, measured: fill a 1 MiB
-# limit zone (and a sync=on one) with distinct IPv4-like keys and a 1 MiB
-# replay zone with distinct GitHub delivery ids (UUIDs) until the first
-# eviction, and print the bytes per entry.  docs/status.md quotes the
+# limit zone (and a sync=on one) with distinct IPv4-like keys, the same
+# with 4-byte keys (as $binary_remote_addr), and a 1 MiB replay zone with
+# distinct GitHub deliveries until the first eviction, and print the bytes
+# per entry.  docs/status.md quotes the
 # result.  The sync=on zone needs webhook_redis, not a running Redis: it
 # counts node-locally meanwhile.
 #
@@ -40,6 +41,8 @@ http {
     # an hour-long window: entries outlive the measurement
     webhook_limit_zone zone=keys:1m key=$http_x_key rate=1000r/h;
     webhook_limit_zone zone=synced:1m key=$http_x_key rate=1000r/h sync=on;
+    webhook_limit_zone zone=keys4:1m key=$http_x_key rate=1000r/h;
+    webhook_limit_zone zone=synced4:1m key=$http_x_key rate=1000r/h sync=on;
     webhook_replay_zone zone=ids:1m ttl=1h;
 
     server {
@@ -53,6 +56,16 @@ http {
 
         location /synced {
             webhook_limit zone=synced;
+            proxy_pass http://127.0.0.1:%%PORT_8080%%/ok;
+        }
+
+        location /limit4 {
+            webhook_limit zone=keys4;
+            proxy_pass http://127.0.0.1:%%PORT_8080%%/ok;
+        }
+
+        location /synced4 {
+            webhook_limit zone=synced4;
             proxy_pass http://127.0.0.1:%%PORT_8080%%/ok;
         }
 
@@ -105,8 +118,20 @@ sub ip_keys {
     };
 }
 
+# four bytes, as $binary_remote_addr
+sub short_keys {
+    my ($path) = @_;
+    return sub {
+        my $i = shift;
+        return { method => 'GET', path => $path,
+                 headers => [['X-Key', sprintf '%04x', $i]] };
+    };
+}
+
 my $limit = fill('keys', ip_keys('/limit'));
 my $synced = fill('synced', ip_keys('/synced'));
+my $limit4 = fill('keys4', short_keys('/limit4'));
+my $synced4 = fill('synced4', short_keys('/synced4'));
 
 my $replay = fill('ids', sub {
     my $i = shift;
@@ -118,13 +143,20 @@ my $replay = fill('ids', sub {
     ] };
 });
 
+# A zone's entries scale with its size (the slab allocator's own pages
+# take the same share): 64 MiB holds 64 times what 1 MiB holds.
 printf "zone size %d bytes (entries when the first eviction happened)\n",
     $size;
-printf "  limit zone, 10.x.y.z keys:      %6d entries, %4.0f bytes each\n",
-    $limit->{entries}, $size / $limit->{entries};
-printf "  the same, sync=on:               %6d entries, %4.0f bytes each\n",
-    $synced->{entries}, $size / $synced->{entries};
-printf "  replay zone, UUID delivery ids: %6d entries, %4.0f bytes each\n",
-    $replay->{entries}, $size / $replay->{entries};
+printf "%-34s %8s %8s %12s\n", '', 'entries', 'bytes', 'in 64 MiB';
+for ([ 'limit zone, 10.x.y.z keys', $limit ],
+     [ 'the same, sync=on', $synced ],
+     [ 'limit zone, 4-byte keys', $limit4 ],
+     [ 'the same, sync=on', $synced4 ],
+     [ 'replay zone, GitHub deliveries', $replay ])
+{
+    my ($name, $z) = @$_;
+    printf "  %-32s %8d %8.0f %11s\n", $name, $z->{entries},
+        $size / $z->{entries}, sprintf('~%d', 64 * $z->{entries});
+}
 
 $t->stop;

@@ -336,6 +336,11 @@ ngx_http_webhook_start(ngx_http_request_t *r,
         return ngx_http_webhook_verdict(r, ctx);
     }
 
+    if (ctx->handshake) {
+        /* webhook_handshake: the sender's unsigned handshake, no body */
+        return ngx_http_webhook_verdict(r, ctx);
+    }
+
     if (wlcf->preset->sig_type == NGX_HTTP_WEBHOOK_SIG_TOKEN) {
         /* GitLab's plaintext token: the header step decided it all */
         return ngx_http_webhook_verified(r, wlcf, ctx);

@@ -124,13 +124,34 @@ static ngx_rbtree_node_t   ngx_http_webhook_limit_sentinel;
 /* ---- the rounds --------------------------------------------------------- */
 
 
-/* a worker starts (with webhook_redis and a synced zone) */
+/* a worker starts: rounds only with webhook_redis and a synced zone */
 
 void
-ngx_http_webhook_limit_sync_init(ngx_http_webhook_redis_conf_t *rcf,
-    ngx_log_t *log)
+ngx_http_webhook_limit_sync_init(ngx_cycle_t *cycle)
 {
+    ngx_log_t                      *log;
+    ngx_http_webhook_main_conf_t   *wmcf;
+    ngx_http_webhook_redis_conf_t  *rcf;
+
     ngx_memzero(&lr, sizeof(ngx_http_webhook_limit_rounds_t));
+
+    if ((ngx_process != NGX_PROCESS_WORKER
+         && ngx_process != NGX_PROCESS_SINGLE)
+        || ngx_get_conf(cycle->conf_ctx, ngx_http_module) == NULL)
+    {
+        return;
+    }
+
+    wmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_webhook_module);
+
+    if (wmcf == NULL || wmcf->redis == NULL
+        || wmcf->redis->sync_zones.nelts == 0)
+    {
+        return;
+    }
+
+    rcf = wmcf->redis;
+    log = cycle->log;
 
     lr.conf = rcf;
     lr.log = log;

@@ -114,6 +114,13 @@ static ngx_command_t  ngx_http_webhook_commands[] = {
       offsetof(ngx_http_webhook_loc_conf_t, public_url),
       NULL },
 
+    { ngx_string("webhook_handshake"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_webhook_loc_conf_t, handshake),
+      NULL },
+
     { ngx_string("webhook_public_key"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_webhook_public_key,
@@ -340,6 +347,7 @@ ngx_http_webhook_create_loc_conf(ngx_conf_t *cf)
     conf->replay = NGX_CONF_UNSET_PTR;
     conf->status = NGX_CONF_UNSET;
     conf->public_url = NGX_CONF_UNSET_PTR;
+    conf->handshake = NGX_CONF_UNSET;
     conf->sig_pattern = NGX_CONF_UNSET_PTR;
     conf->sig_encoding = NGX_CONF_UNSET_UINT;
     conf->digest = NGX_CONF_UNSET_UINT;
@@ -381,6 +389,7 @@ ngx_http_webhook_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->id, prev->id, NULL);
     ngx_conf_merge_ptr_value(conf->event, prev->event, NULL);
     ngx_conf_merge_ptr_value(conf->public_url, prev->public_url, NULL);
+    ngx_conf_merge_value(conf->handshake, prev->handshake, 0);
 
     ngx_conf_merge_str_value(conf->sig_header, prev->sig_header, "");
     ngx_conf_merge_ptr_value(conf->sig_pattern, prev->sig_pattern, NULL);
@@ -804,6 +813,9 @@ ngx_http_webhook_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* the store serves the limiter's rounds; it does not start them */
+    ngx_http_webhook_limit_sync_init(cycle);
+
     return ngx_http_webhook_queue_init_process(cycle);
 }
 
@@ -811,5 +823,7 @@ ngx_http_webhook_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_webhook_exit_process(ngx_cycle_t *cycle)
 {
+    /* the lease goes back while the connection is still there */
+    ngx_http_webhook_limit_sync_exit();
     ngx_http_webhook_redis_exit_process(cycle);
 }

@@ -75,7 +75,8 @@ typedef enum {
     NGX_HTTP_WEBHOOK_HDR_KV_LIST = 0,      /* t=..,v1=..   ts=..;h1=.. */
     NGX_HTTP_WEBHOOK_HDR_PREFIXED,         /* sha256=..   v0=..   bare */
     NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST,   /* v1,.. v1,.. */
-    NGX_HTTP_WEBHOOK_HDR_PATTERN           /* custom: a regex's captures */
+    NGX_HTTP_WEBHOOK_HDR_PATTERN,          /* custom: a regex's captures */
+    NGX_HTTP_WEBHOOK_HDR_TS_LIST           /* <ts>,<sig>,<sig> (Recurly) */
 } ngx_http_webhook_header_format_e;
 
 
@@ -227,6 +228,18 @@ typedef struct {
                                                        entry id): records
                                                        are keyed on the
                                                        signature alone */
+    const char                       *sig_more;     /* more headers with
+                                                       one signature each:
+                                                       a name (Box's
+                                                       secondary), or a
+                                                       prefix ending in '#'
+                                                       for prefix + number
+                                                       (DocuSign's -1..N) */
+    const char                       *handshake;    /* the header of the
+                                                       sender's unsigned
+                                                       endpoint handshake
+                                                       (Asana's
+                                                       X-Hook-Secret) */
 } ngx_http_webhook_preset_t;
 
 
@@ -532,6 +545,8 @@ struct ngx_http_webhook_loc_conf_s {
     ngx_array_t                      *enqueue_headers; /* of ngx_str_t:
                                                        "h:name", lowercase */
 
+    ngx_flag_t                        handshake;    /* webhook_handshake */
+
     ngx_flag_t                        status;       /* webhook_status */
     ngx_http_webhook_stats_t         *stats;        /* NULL: not counted */
     ngx_array_t                      *buckets;      /* webhook_status: the
@@ -621,6 +636,8 @@ struct ngx_http_webhook_ctx_s {
     unsigned                          url_evaluated:1;
     unsigned                          pieces_ready:1;
     unsigned                          body_hash:1;  /* Twilio JSON */
+    unsigned                          handshake:1;  /* passed unverified:
+                                                       webhook_handshake */
 };
 
 
@@ -630,6 +647,21 @@ typedef struct {
     ngx_chain_t                      *chain;
     off_t                             offset;       /* into chain->buf */
 } ngx_http_webhook_body_cursor_t;
+
+
+/*
+ * A consumer group of a stream as the store read it from Redis (XINFO
+ * GROUPS): what the status page keeps of it.  name points into the
+ * store's reply, valid only during ngx_http_webhook_queue_polled().
+ */
+#define NGX_HTTP_WEBHOOK_QUEUE_GROUPS      8
+
+typedef struct {
+    ngx_str_t                         name;
+    int64_t                           pending;
+    int64_t                           lag;          /* -1: Redis does not
+                                                       know */
+} ngx_http_webhook_stream_group_t;
 
 
 extern ngx_module_t  ngx_http_webhook_module;
@@ -673,6 +705,7 @@ ngx_int_t ngx_http_webhook_check_time(ngx_http_webhook_ctx_t *ctx,
 ngx_int_t ngx_http_webhook_window(ngx_http_webhook_loc_conf_t *wlcf,
     ngx_http_webhook_ctx_t *ctx);
 ngx_int_t ngx_http_webhook_hmac_failed(ngx_http_request_t *r);
+ngx_int_t ngx_http_webhook_body_sha256(ngx_http_request_t *r, u_char *md);
 
 /* ngx_http_webhook_ed25519.c */
 char *ngx_http_webhook_public_key(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -733,7 +766,6 @@ ngx_int_t ngx_http_webhook_json_value(ngx_http_request_t *r,
 
 /* ngx_http_webhook_variables.c */
 ngx_int_t ngx_http_webhook_add_variables(ngx_conf_t *cf);
-ngx_int_t ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value);
 
 /* ngx_http_webhook_allow.c */
 char *ngx_http_webhook_allow_ip(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -785,8 +817,7 @@ void ngx_http_webhook_limit_unsynced(ngx_http_webhook_limit_sync_t *item);
 ngx_int_t ngx_http_webhook_limit_wait(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_webhook_limit_sync_t *items,
     ngx_uint_t n);
-void ngx_http_webhook_limit_sync_init(ngx_http_webhook_redis_conf_t *rcf,
-    ngx_log_t *log);
+void ngx_http_webhook_limit_sync_init(ngx_cycle_t *cycle);
 void ngx_http_webhook_limit_sync_exit(void);
 
 /* ngx_http_webhook_replay.c */
@@ -845,6 +876,8 @@ ngx_int_t ngx_http_webhook_stream_poll(ngx_str_t *streams, ngx_uint_t n);
 
 /* ngx_http_webhook_queue.c */
 ngx_int_t ngx_http_webhook_queue_add_zone(ngx_conf_t *cf);
+void ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
+    ngx_http_webhook_stream_group_t *groups, ngx_uint_t n);
 void *ngx_http_webhook_queue_stream(ngx_str_t *stream);
 void ngx_http_webhook_queue_count(void *stats, ngx_uint_t enqueued);
 void ngx_http_webhook_queue_poll_done(void);

@@ -33,6 +33,7 @@
                       NGX_HTTP_WEBHOOK_KEY_RAW
 #define SHA1_HEX      WEBHOOK_SHA1, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_RAW
 #define SHA1_B64      WEBHOOK_SHA1, WEBHOOK_ENC_BASE64, NGX_HTTP_WEBHOOK_KEY_RAW
+#define SHA512_HEX    WEBHOOK_SHA512, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_RAW
 
 #define PREFIXED(p)   NGX_HTTP_WEBHOOK_HDR_PREFIXED, 0, NULL, p
 #define KV(sep, t, s) NGX_HTTP_WEBHOOK_HDR_KV_LIST, sep, t, s
@@ -55,8 +56,18 @@
  * whether $webhook_id may name the sender rather than the delivery.
  */
 #define REPLAY(redelivery, key_json, id_not_unique)                           \
-                      redelivery, key_json, id_not_unique
+                      redelivery, key_json, id_not_unique, NULL, NULL
 #define NO_REPLAY_FACTS REPLAY(0, NULL, 0)
+
+/*
+ * More headers with one signature each (Box's secondary, DocuSign's
+ * numbered ones): what ngx_http_webhook_preset_t's sig_more says; the
+ * last of a row's fields, after the replay facts (none for these).
+ */
+#define MORE_SIGNATURES(more)  0, NULL, 0, more, NULL
+
+/* the header of an unsigned endpoint handshake (webhook_handshake) */
+#define HANDSHAKE(header)      0, NULL, 0, NULL, header
 
 
 static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
@@ -375,6 +386,267 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
       NO_REPLAY_FACTS },
 
     /*
+     * Second wave: accounting, payments, commerce and operations senders.
+     * docs/providers.md gives the provider's documentation behind each.
+     */
+
+    /* intuit-signature: base64 over the body, keyed with the verifier token */
+    { ngx_string("intuit"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "intuit-signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      JSON("eventNotifications.0.dataChangeEvent.entities.0.name"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* Cko-Signature: <hex> over the body, keyed with the webhook's secret */
+    { ngx_string("checkout"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "Cko-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      JSON("id"),
+      JSON("type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* Webhook-Signature: <hex> over the body; a batch of events */
+    { ngx_string("gocardless"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "Webhook-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      JSON("meta.webhook_id"),
+      JSON("events.0.resource_type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /*
+     * x-paystack-signature: HMAC-SHA512 <hex> over the body, keyed with
+     * the secret API key.  The body's data.id names the transaction or
+     * subscription, not the event: records go by the MAC.
+     */
+    { ngx_string("paystack"),
+      SHA512_HEX,
+      PREFIXED(""),
+      { { "x-paystack-signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      JSON("event"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* X-Signature: <hex> over the body; the event name is signed too */
+    { ngx_string("lemonsqueezy"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "X-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      JSON("meta.event_name"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* Coinbase Commerce: X-CC-Webhook-Signature: <hex> over the body */
+    { ngx_string("coinbase"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "X-CC-Webhook-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      JSON("event.id"),
+      JSON("event.type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* Mux-Signature: t=<unix>,v1=<hex>; "<t>.<body>", as Stripe */
+    { ngx_string("mux"),
+      SHA256_HEX,
+      KV(',', "t", "v1"),
+      { { "Mux-Signature", NULL, NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_TS, PART_LIT("."), PART_BODY },
+      JSON("id"),
+      JSON("type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* X-WC-Webhook-Signature: base64 over the body */
+    { ngx_string("woocommerce"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "X-WC-Webhook-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      HEADER("X-WC-Webhook-Delivery-ID"),
+      HEADER("X-WC-Webhook-Topic"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /*
+     * X-Zendesk-Webhook-Signature: base64 over timestamp + body, the
+     * timestamp an ISO 8601 string signed as sent.
+     */
+    { ngx_string("zendesk"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "X-Zendesk-Webhook-Signature",
+          "X-Zendesk-Webhook-Signature-Timestamp", NULL } },
+      1, WEBHOOK_TS_RFC3339,
+      { PART_TS, PART_BODY },
+      HEADER("X-Zendesk-Webhook-Invocation-Id"),
+      JSON("type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* X-Dropbox-Signature: <hex> over the body, keyed with the app secret */
+    { ngx_string("dropbox"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "X-Dropbox-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      NO_SOURCE,
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* X-Hook-Signature: <hex> over the body, keyed with X-Hook-Secret */
+    { ngx_string("asana"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "X-Hook-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      JSON("events.0.action"),
+      PLAIN,
+      HANDSHAKE("X-Hook-Secret") },
+
+    /*
+     * Sentry-Hook-Signature: <hex> over the body; Sentry-Hook-Timestamp
+     * is not signed, so it is not checked.
+     */
+    { ngx_string("sentry"),
+      SHA256_HEX,
+      PREFIXED(""),
+      { { "Sentry-Hook-Signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      HEADER("Request-ID"),
+      HEADER("Sentry-Hook-Resource"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /* x-vercel-signature: HMAC-SHA1 <hex> over the body */
+    { ngx_string("vercel"),
+      SHA1_HEX,
+      PREFIXED(""),
+      { { "x-vercel-signature", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      JSON("id"),
+      JSON("type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /*
+     * X-Airtable-Content-MAC: hmac-sha256=<hex> over the body, keyed with
+     * the base64-decoded macSecretBase64; the ping's signed timestamp is
+     * the body's "timestamp" (ISO 8601).
+     */
+    { ngx_string("airtable"),
+      WEBHOOK_SHA256, WEBHOOK_ENC_HEX, NGX_HTTP_WEBHOOK_KEY_WHSEC_BASE64,
+      PREFIXED("hmac-sha256="),
+      { { "X-Airtable-Content-MAC", NULL, NULL } },
+      1, WEBHOOK_TS_RFC3339,
+      { PART_BODY },
+      NO_SOURCE,
+      NO_SOURCE,
+      EXTRA(HMAC, NULL, "timestamp", NULL),
+      NO_REPLAY_FACTS },
+
+    /* X-Frameio-Signature: v0=<hex> over "v0:<ts>:<body>", as Slack */
+    { ngx_string("frameio"),
+      SHA256_HEX,
+      PREFIXED("v0="),
+      { { "X-Frameio-Signature", "X-Frameio-Request-Timestamp", NULL } },
+      1, WEBHOOK_TS_SECONDS,
+      { PART_LIT("v0:"), PART_TS, PART_LIT(":"), PART_BODY },
+      NO_SOURCE,
+      JSON("type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /*
+     * X-Trello-Webhook: base64 HMAC-SHA1 over the body + the callback URL
+     * (webhook_public_url), keyed with the application's secret.
+     */
+    { ngx_string("trello"),
+      SHA1_B64,
+      PREFIXED(""),
+      { { "X-Trello-Webhook", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY, PART_URL },
+      JSON("action.id"),
+      JSON("action.type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /*
+     * recurly-signature: <unix ms>,<hex>[,<hex>...] (one per active
+     * key), each HMAC-SHA256 over "<ms>.<body>".
+     */
+    { ngx_string("recurly"),
+      SHA256_HEX,
+      NGX_HTTP_WEBHOOK_HDR_TS_LIST, ',', NULL, NULL,
+      { { "recurly-signature", NULL, NULL } },
+      1, WEBHOOK_TS_MILLISECONDS,
+      { PART_TS, PART_LIT("."), PART_BODY },
+      JSON("id"),
+      JSON("event_type"),
+      PLAIN,
+      NO_REPLAY_FACTS },
+
+    /*
+     * Box: box-signature-primary and box-signature-secondary, base64
+     * HMAC-SHA256 over the body + box-delivery-timestamp (RFC 3339),
+     * one under each of the app's two keys.
+     */
+    { ngx_string("box"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "box-signature-primary", "box-delivery-timestamp", NULL } },
+      1, WEBHOOK_TS_RFC3339,
+      { PART_BODY, PART_TS },
+      HEADER("box-delivery-id"),
+      JSON("trigger"),
+      PLAIN,
+      MORE_SIGNATURES("box-signature-secondary") },
+
+    /*
+     * DocuSign Connect: X-DocuSign-Signature-1..N, base64 HMAC-SHA256
+     * over the body, one per active Connect key.
+     */
+    { ngx_string("docusign"),
+      SHA256_B64,
+      PREFIXED(""),
+      { { "X-DocuSign-Signature-1", NULL, NULL } },
+      NO_TIMESTAMP,
+      { PART_BODY },
+      NO_SOURCE,
+      JSON("event"),
+      PLAIN,
+      MORE_SIGNATURES("X-DocuSign-Signature-#") },
+
+    /*
      * SendGrid's Signed Event Webhook: ECDSA P-256 / SHA-256 over
      * timestamp + body, base64 DER signature, the key pinned with
      * webhook_public_key: ngx_http_webhook_asym.c.  The body is an array
@@ -469,6 +741,10 @@ static const struct {
     const char  *preset;
 } ngx_http_webhook_aliases[] = {
     { "svix", "standard" },
+
+    /* senders that sign with Standard Webhooks (Svix) */
+    { "clerk", "standard" },
+    { "resend", "standard" },
 };
 
 

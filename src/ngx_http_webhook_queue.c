@@ -18,11 +18,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_webhook_module.h"
-#include "ngx_http_webhook_redis.h"
 
 
 #define NGX_HTTP_WEBHOOK_QUEUE_STREAMS     64
-#define NGX_HTTP_WEBHOOK_QUEUE_GROUPS      8
 #define NGX_HTTP_WEBHOOK_QUEUE_NAME_MAX    200
 #define NGX_HTTP_WEBHOOK_QUEUE_GROUP_MAX   64
 #define NGX_HTTP_WEBHOOK_QUEUE_INTERVAL    1000
@@ -68,7 +66,6 @@ static ngx_http_webhook_queue_sh_t *ngx_http_webhook_queue_sh(
 static void ngx_http_webhook_queue_poll_handler(ngx_event_t *ev);
 static void ngx_http_webhook_queue_copy(u_char *dst, size_t *dst_len,
     size_t max, const char *src, size_t len);
-static int64_t ngx_http_webhook_queue_int(redisReply *r);
 static u_char *ngx_http_webhook_queue_label(u_char *p, u_char *s,
     size_t len);
 
@@ -357,19 +354,16 @@ ngx_http_webhook_queue_poll_done(void)
 
 
 /*
- * One stream's answers: XLEN, and XINFO GROUPS (NULL: the stream does
- * not exist yet, or the answer was no array).  Each group is a flat list
- * of field names and values; only name, pending and lag are kept.
+ * One stream's answers, as the store read them: its length (XLEN) and up
+ * to NGX_HTTP_WEBHOOK_QUEUE_GROUPS consumer groups (XINFO GROUPS).
  */
 
 void
 ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
-    redisReply *groups)
+    ngx_http_webhook_stream_group_t *groups, ngx_uint_t n)
 {
-    size_t                            j, f;
     uint32_t                          hash;
-    ngx_uint_t                        i, n;
-    redisReply                       *g, *k, *v;
+    ngx_uint_t                        i, j;
     ngx_slab_pool_t                  *shpool;
     ngx_http_webhook_queue_sh_t      *sh;
     ngx_http_webhook_queue_group_t   *qg;
@@ -382,6 +376,7 @@ ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
     }
 
     hash = ngx_crc32_short(stream->data, stream->len);
+    n = ngx_min(n, NGX_HTTP_WEBHOOK_QUEUE_GROUPS);
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -395,56 +390,16 @@ ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
         }
 
         s->length = length;
-        n = 0;
 
-        for (j = 0; groups && j < groups->elements; j++) {
+        for (j = 0; j < n; j++) {
+            qg = &s->groups[j];
 
-            g = groups->element[j];
-
-            if (n == NGX_HTTP_WEBHOOK_QUEUE_GROUPS) {
-                break;
-            }
-
-            if (g == NULL || g->type != REDIS_REPLY_ARRAY) {
-                continue;
-            }
-
-            qg = &s->groups[n];
-            qg->len = 0;
-            qg->pending = 0;
-            qg->lag = -1;
-
-            for (f = 0; f + 1 < g->elements; f += 2) {
-                k = g->element[f];
-                v = g->element[f + 1];
-
-                if (k == NULL || v == NULL
-                    || k->type != REDIS_REPLY_STRING)
-                {
-                    continue;
-                }
-
-                if (k->len == 4 && ngx_strncmp(k->str, "name", 4) == 0
-                    && v->type == REDIS_REPLY_STRING)
-                {
-                    ngx_http_webhook_queue_copy(qg->name, &qg->len,
-                                              NGX_HTTP_WEBHOOK_QUEUE_GROUP_MAX,
-                                              v->str, v->len);
-
-                } else if (k->len == 7
-                           && ngx_strncmp(k->str, "pending", 7) == 0)
-                {
-                    qg->pending = ngx_http_webhook_queue_int(v);
-
-                } else if (k->len == 3 && ngx_strncmp(k->str, "lag", 3) == 0)
-                {
-                    qg->lag = ngx_http_webhook_queue_int(v);
-                }
-            }
-
-            if (qg->len && qg->pending >= 0) {
-                n++;
-            }
+            ngx_http_webhook_queue_copy(qg->name, &qg->len,
+                                        NGX_HTTP_WEBHOOK_QUEUE_GROUP_MAX,
+                                        (const char *) groups[j].name.data,
+                                        groups[j].name.len);
+            qg->pending = groups[j].pending;
+            qg->lag = groups[j].lag;
         }
 
         s->ngroups = n;
@@ -470,17 +425,6 @@ ngx_http_webhook_queue_copy(u_char *dst, size_t *dst_len, size_t max,
     }
 
     *dst_len = len;
-}
-
-
-static int64_t
-ngx_http_webhook_queue_int(redisReply *r)
-{
-    if (r->type == REDIS_REPLY_INTEGER && r->integer >= 0) {
-        return r->integer;
-    }
-
-    return -1;
 }
 
 

@@ -180,10 +180,6 @@ ngx_http_webhook_redis_init_process(ngx_cycle_t *cycle)
 
     ngx_http_webhook_redis_connect();
 
-    if (rcf->sync_zones.nelts) {
-        ngx_http_webhook_limit_sync_init(rcf, cycle->log);
-    }
-
     return NGX_OK;
 }
 
@@ -238,8 +234,6 @@ ngx_http_webhook_redis_exit_process(ngx_cycle_t *cycle)
     if (rcf->sentinels) {
         ngx_http_webhook_sentinel_exit();
     }
-
-    ngx_http_webhook_limit_sync_exit();
 
     if (rw.slot) {
         ngx_shmtx_lock(&rcf->shpool->mutex);

@@ -131,10 +131,6 @@ void ngx_http_webhook_redis_error(const char *what, const char *detail,
     size_t len);
 
 
-/* ngx_http_webhook_queue.c: a stream's consumer groups, as XINFO said */
-void ngx_http_webhook_queue_polled(ngx_str_t *stream, int64_t length,
-    redisReply *groups);
-
 /* ngx_http_webhook_redis_adapter.c */
 ngx_int_t ngx_http_webhook_redis_attach(redisAsyncContext *ac,
     ngx_log_t *log);

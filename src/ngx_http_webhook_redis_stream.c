@@ -52,6 +52,9 @@ static void ngx_http_webhook_stream_waited(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_webhook_stream_xlen(redisReply *reply, void *data);
 static void ngx_http_webhook_stream_groups(redisReply *reply, void *data);
+static ngx_uint_t ngx_http_webhook_stream_group_list(redisReply *reply,
+    ngx_http_webhook_stream_group_t *groups);
+static int64_t ngx_http_webhook_stream_int(redisReply *r);
 static void ngx_http_webhook_poll_release(ngx_http_webhook_poll_t *poll);
 
 
@@ -343,15 +346,95 @@ ngx_http_webhook_stream_xlen(redisReply *reply, void *data)
 static void
 ngx_http_webhook_stream_groups(redisReply *reply, void *data)
 {
-    ngx_http_webhook_poll_item_t  *item = data;
+    ngx_uint_t                        n;
+    ngx_http_webhook_poll_item_t     *item = data;
+    ngx_http_webhook_stream_group_t   groups[NGX_HTTP_WEBHOOK_QUEUE_GROUPS];
 
     if (reply && item->length >= 0) {
-        ngx_http_webhook_queue_polled(&item->name, item->length,
-                                      reply->type == REDIS_REPLY_ARRAY
-                                      ? reply : NULL);
+        n = (reply->type == REDIS_REPLY_ARRAY)
+            ? ngx_http_webhook_stream_group_list(reply, groups) : 0;
+
+        ngx_http_webhook_queue_polled(&item->name, item->length, groups, n);
     }
 
     ngx_http_webhook_poll_release(item->poll);
+}
+
+
+/*
+ * XINFO GROUPS: one flat list of field names and values per group; only
+ * name, pending and lag are kept, and a group without a name or a
+ * pending count is skipped.  Replies of another type count for nothing.
+ */
+
+static ngx_uint_t
+ngx_http_webhook_stream_group_list(redisReply *reply,
+    ngx_http_webhook_stream_group_t *groups)
+{
+    size_t                            j, f;
+    ngx_uint_t                        n;
+    redisReply                       *g, *k, *v;
+    ngx_http_webhook_stream_group_t  *sg;
+
+    n = 0;
+
+    for (j = 0; j < reply->elements; j++) {
+
+        if (n == NGX_HTTP_WEBHOOK_QUEUE_GROUPS) {
+            break;
+        }
+
+        g = reply->element[j];
+
+        if (g == NULL || g->type != REDIS_REPLY_ARRAY) {
+            continue;
+        }
+
+        sg = &groups[n];
+        ngx_str_null(&sg->name);
+        sg->pending = 0;
+        sg->lag = -1;
+
+        for (f = 0; f + 1 < g->elements; f += 2) {
+            k = g->element[f];
+            v = g->element[f + 1];
+
+            if (k == NULL || v == NULL || k->type != REDIS_REPLY_STRING) {
+                continue;
+            }
+
+            if (k->len == 4 && ngx_strncmp(k->str, "name", 4) == 0
+                && v->type == REDIS_REPLY_STRING)
+            {
+                sg->name.data = (u_char *) v->str;
+                sg->name.len = v->len;
+
+            } else if (k->len == 7 && ngx_strncmp(k->str, "pending", 7) == 0)
+            {
+                sg->pending = ngx_http_webhook_stream_int(v);
+
+            } else if (k->len == 3 && ngx_strncmp(k->str, "lag", 3) == 0) {
+                sg->lag = ngx_http_webhook_stream_int(v);
+            }
+        }
+
+        if (sg->name.len && sg->pending >= 0) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+static int64_t
+ngx_http_webhook_stream_int(redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER && r->integer >= 0) {
+        return r->integer;
+    }
+
+    return -1;
 }
 
 

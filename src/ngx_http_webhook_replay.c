@@ -50,8 +50,9 @@
 #define NGX_HTTP_WEBHOOK_LEASE     60000    /* lease= by default, ms */
 
 
+/* 16 bytes: with a key of up to 48 bytes, a record fits a 128-byte slot */
 typedef struct {
-    ngx_uint_t   state;
+    uint32_t     state;
     ngx_pid_t    owner;         /* the worker holding an in-flight record */
     uint64_t     token;         /* which of its requests */
 } ngx_http_webhook_record_t;
@@ -62,8 +63,6 @@ static ngx_int_t ngx_http_webhook_replay_keys(ngx_http_request_t *r,
 static ngx_int_t ngx_http_webhook_replay_key(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, const ngx_http_webhook_preset_t *preset,
     const char *what, ngx_str_t *value);
-static ngx_int_t ngx_http_webhook_replay_digest(ngx_http_request_t *r,
-    u_char *md);
 static ngx_uint_t ngx_http_webhook_owner_gone(ngx_http_webhook_record_t *rec);
 static ngx_int_t ngx_http_webhook_replay_claim(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
@@ -297,7 +296,7 @@ ngx_http_webhook_replay_keys(ngx_http_request_t *r,
         return ngx_http_webhook_replay_key(r, ctx, preset, "id", &id);
 
     } else {
-        if (ngx_http_webhook_replay_digest(r, md) != NGX_OK) {
+        if (ngx_http_webhook_body_sha256(r, md) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -353,51 +352,6 @@ ngx_http_webhook_replay_key(ngx_http_request_t *r,
     ctx->replay_nkeys++;
 
     return NGX_OK;
-}
-
-
-/* SHA-256 of the body: a token scheme's delivery without an id */
-
-static ngx_int_t
-ngx_http_webhook_replay_digest(ngx_http_request_t *r, u_char *md)
-{
-    ssize_t                          n;
-    ngx_int_t                        rc;
-    const u_char                    *p;
-    webhook_hash_t                  *h;
-    ngx_http_webhook_body_cursor_t   cur;
-
-    h = webhook_hash_new(WEBHOOK_SHA256);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_webhook_body_open(&cur, r);
-
-    rc = NGX_OK;
-
-    for ( ;; ) {
-        n = ngx_http_webhook_body_next(&cur, &p, NGX_MAX_SIZE_T_VALUE);
-
-        if (n == 0) {
-            break;
-        }
-
-        if (n == NGX_ERROR || webhook_hash_update(h, p, (size_t) n)
-                              != WEBHOOK_OK)
-        {
-            rc = NGX_ERROR;
-            break;
-        }
-    }
-
-    if (rc == NGX_OK && webhook_hash_finish(h, md) != WEBHOOK_OK) {
-        rc = NGX_ERROR;
-    }
-
-    webhook_hash_free(h);
-
-    return rc;
 }
 
 
@@ -556,7 +510,8 @@ ngx_http_webhook_replay_claim_done(ngx_http_request_t *r, ngx_uint_t claim)
 {
     ngx_http_webhook_ctx_t  *ctx;
 
-    ctx = ngx_http_webhook_get_ctx(r);
+    /* set by the handler that started the claim: no redirect since */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_webhook_module);
 
     if (ctx) {
         ctx->claim = claim;
@@ -603,7 +558,7 @@ ngx_http_webhook_replay_lease(ngx_http_request_t *r,
     ngx_memzero(ev, sizeof(ngx_event_t));
 
     ev->handler = ngx_http_webhook_replay_renew;
-    ev->data = r;
+    ev->data = ctx;
     ev->log = r->connection->log;
     ev->cancelable = 1;
 
@@ -622,17 +577,15 @@ ngx_http_webhook_replay_renew(ngx_event_t *ev)
 {
     int64_t                         now_ms;
     ngx_uint_t                      i;
-    ngx_http_request_t             *r;
     ngx_http_webhook_ctx_t         *ctx;
     ngx_http_webhook_zone_t        *zone;
     ngx_http_webhook_entry_t       *e;
     ngx_http_webhook_record_t      *rec;
     ngx_http_webhook_record_ref_t   ref;
 
-    r = ev->data;
-    ctx = ngx_http_webhook_get_ctx(r);
+    ctx = ev->data;
 
-    if (ctx == NULL || ctx->replay_zone == NULL) {
+    if (ctx->replay_zone == NULL) {
         return;
     }
 

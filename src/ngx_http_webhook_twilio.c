@@ -43,8 +43,6 @@ static ngx_int_t ngx_http_webhook_twilio_hmac(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx,
     ngx_str_t *url, webhook_form_param_t *params, size_t n,
     ngx_int_t *index);
-static ngx_int_t ngx_http_webhook_twilio_body_hash(ngx_http_request_t *r,
-    u_char *md);
 
 
 const ngx_http_webhook_scheme_t  ngx_http_webhook_twilio_scheme = {
@@ -113,7 +111,7 @@ ngx_http_webhook_twilio_body(ngx_http_request_t *r,
 
     if (ctx->body_hash) {
 
-        if (ngx_http_webhook_twilio_body_hash(r, md) != NGX_OK) {
+        if (ngx_http_webhook_body_sha256(r, md) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -303,47 +301,3 @@ ngx_http_webhook_twilio_hmac(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_webhook_twilio_body_hash(ngx_http_request_t *r, u_char *md)
-{
-    ssize_t                          n;
-    ngx_int_t                        rc;
-    const u_char                    *p;
-    webhook_hash_t                  *h;
-    ngx_http_webhook_body_cursor_t   cur;
-
-    h = webhook_hash_new(WEBHOOK_SHA256);
-    if (h == NULL) {
-        return ngx_http_webhook_hmac_failed(r);
-    }
-
-    ngx_http_webhook_body_open(&cur, r);
-
-    rc = NGX_OK;
-
-    for ( ;; ) {
-        n = ngx_http_webhook_body_next(&cur, &p, NGX_MAX_SIZE_T_VALUE);
-
-        if (n == 0) {
-            break;
-        }
-
-        if (n == NGX_ERROR) {
-            rc = NGX_ERROR;
-            break;
-        }
-
-        if (webhook_hash_update(h, p, (size_t) n) != WEBHOOK_OK) {
-            rc = ngx_http_webhook_hmac_failed(r);
-            break;
-        }
-    }
-
-    if (rc == NGX_OK && webhook_hash_finish(h, md) != WEBHOOK_OK) {
-        rc = ngx_http_webhook_hmac_failed(r);
-    }
-
-    webhook_hash_free(h);
-
-    return rc;
-}

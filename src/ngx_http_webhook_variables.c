@@ -8,8 +8,9 @@
  * must not stick once the verdict is in.
  *
  * None carries a control byte either: what a request supplies is escaped
- * once, where it is taken (ngx_http_webhook_escape_value()), and every
- * other value is made here from digits and fixed names.
+ * once, where it is taken (ngx_http_webhook_escape_value() in
+ * ngx_http_webhook_verify.c), and every other value is made here from
+ * digits and fixed names.
  */
 
 
@@ -63,69 +64,6 @@ static ngx_http_variable_t  ngx_http_webhook_vars[] = {
 
       ngx_http_null_variable
 };
-
-
-/*
- * What a request supplies ($webhook_id and $webhook_event: a header, a
- * JSON or form field, a URL argument, any webhook_id or webhook_event
- * value) reaches the variables, the replay key and the log only through
- * here.  proxy_set_header sends a variable as it is, so a CR or LF in a
- * value would add a header, or a whole request, at the upstream: every
- * byte below 0x20, and 0x7F, becomes "\xNN" (two lowercase hex digits),
- * and so does the backslash itself, so that the escaping is one-to-one:
- * two different ids never share a value, nor a replay record.  Printable
- * ASCII and UTF-8 stay as they are, and a clean value is not copied.
- *
- * Escaping, not refusing: a refusal would need a reason of its own, it
- * would turn a monitor-mode roll-out into a filter, and it would let one
- * unsigned field (Mailgun's event data) get a genuine delivery refused.
- */
-
-ngx_int_t
-ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value)
-{
-    u_char      *p, *s, *end;
-    ngx_uint_t   n;
-
-    static u_char  hex[] = "0123456789abcdef";
-
-    n = 0;
-    end = value->data + value->len;
-
-    for (s = value->data; s < end; s++) {
-        if (*s < 0x20 || *s == 0x7f || *s == '\\') {
-            n++;
-        }
-    }
-
-    if (n == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(pool, value->len + 3 * n);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    s = value->data;
-    value->data = p;
-
-    for ( /* void */ ; s < end; s++) {
-        if (*s < 0x20 || *s == 0x7f || *s == '\\') {
-            *p++ = '\\';
-            *p++ = 'x';
-            *p++ = hex[*s >> 4];
-            *p++ = hex[*s & 0xf];
-            continue;
-        }
-
-        *p++ = *s;
-    }
-
-    value->len = p - value->data;
-
-    return NGX_OK;
-}
 
 
 ngx_int_t

@@ -33,6 +33,10 @@
 static ngx_int_t ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_str_t *value,
     webhook_sig_list_t *list, webhook_sig_list_t *ed);
+static ngx_uint_t ngx_http_webhook_is_handshake(ngx_http_request_t *r,
+    const char *name);
+static ngx_int_t ngx_http_webhook_more_signatures(ngx_http_request_t *r,
+    const char *more, ngx_table_elt_t *first, webhook_sig_list_t *list);
 static ngx_int_t ngx_http_webhook_decode(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, webhook_sig_list_t *list,
     webhook_encoding_t enc, size_t size, u_char **out);
@@ -46,6 +50,8 @@ static ngx_int_t ngx_http_webhook_hmac_payload(ngx_http_request_t *r,
     ngx_int_t *index);
 static ngx_int_t ngx_http_webhook_body_timestamp(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx);
+static ngx_int_t ngx_http_webhook_escape_value(ngx_pool_t *pool,
+    ngx_str_t *value);
 static ngx_int_t ngx_http_webhook_request_field(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, ngx_http_complex_value_t *cv,
     const ngx_http_webhook_source_t *source, ngx_str_t *out);
@@ -125,6 +131,14 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
     }
 
     if (family == NULL) {
+
+        if (preset->handshake && wlcf->handshake
+            && ngx_http_webhook_is_handshake(r, preset->handshake))
+        {
+            ctx->handshake = 1;
+            return NGX_OK;
+        }
+
         return NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
     }
 
@@ -138,6 +152,13 @@ ngx_http_webhook_verify_headers(ngx_http_request_t *r,
 
     if (rc != NGX_OK) {
         return rc;
+    }
+
+    if (preset->sig_more
+        && ngx_http_webhook_more_signatures(r, preset->sig_more, sig, &list)
+           != NGX_OK)
+    {
+        return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
 
     /* a scheme that signs the delivery id cannot be checked without it */
@@ -237,6 +258,11 @@ ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
                                    preset->sig_key, list);
         break;
 
+    case NGX_HTTP_WEBHOOK_HDR_TS_LIST:
+        rc = webhook_parse_ts_list(value->data, value->len,
+                                   preset->separator, list);
+        break;
+
     case NGX_HTTP_WEBHOOK_HDR_VERSIONED_LIST:
         rc = webhook_parse_versioned_list(value->data, value->len,
                                           preset->sig_key, list);
@@ -304,6 +330,159 @@ ngx_http_webhook_parse_signatures(ngx_http_request_t *r,
     default:
         return NGX_HTTP_WEBHOOK_SIGNATURE_MALFORMED;
     }
+}
+
+
+/*
+ * A sender's unsigned endpoint handshake, passed on unverified when
+ * webhook_handshake is on (Asana: a POST with X-Hook-Secret that the
+ * application answers by echoing it).  Only its exact shape: the header
+ * once, 1..256 visible ASCII characters, and no body at all (a length of
+ * 0, or none on HTTP/1.x without chunked encoding), so nothing but that
+ * header reaches the upstream unverified.
+ */
+
+static ngx_uint_t
+ngx_http_webhook_is_handshake(ngx_http_request_t *r, const char *name)
+{
+    size_t            len, i;
+    ngx_uint_t        n, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *value;
+
+    if (r->headers_in.chunked) {
+        return 0;
+    }
+
+    if (r->headers_in.content_length_n > 0
+        || (r->headers_in.content_length_n < 0
+            && r->http_version >= NGX_HTTP_VERSION_20))
+    {
+        return 0;
+    }
+
+    len = ngx_strlen(name);
+    found = 0;
+    value = NULL;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (n = 0; /* void */; n++) {
+
+        if (n >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            n = 0;
+        }
+
+        if (h[n].hash == 0 || h[n].key.len != len
+            || ngx_strncasecmp(h[n].key.data, (u_char *) name, len) != 0)
+        {
+            continue;
+        }
+
+        if (found++) {
+            return 0;
+        }
+
+        value = &h[n];
+    }
+
+    if (value == NULL || value->value.len == 0 || value->value.len > 256) {
+        return 0;
+    }
+
+    for (i = 0; i < value->value.len; i++) {
+        if (value->value.data[i] < 0x21 || value->value.data[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * The candidates of the headers besides the first that carry one
+ * signature each: Box's box-signature-secondary (more is the name), or
+ * DocuSign's X-DocuSign-Signature-1..N (more is "X-DocuSign-Signature-#":
+ * the prefix, then a decimal number).  Each is one more candidate of
+ * list; more than WEBHOOK_MAX_CANDIDATES in all, or an empty one, is
+ * NGX_DECLINED (malformed).  One pass over the request's headers.
+ */
+
+static ngx_int_t
+ngx_http_webhook_more_signatures(ngx_http_request_t *r, const char *more,
+    ngx_table_elt_t *first, webhook_sig_list_t *list)
+{
+    size_t            len, i;
+    ngx_uint_t        n, numbered;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(more);
+    numbered = (len && more[len - 1] == '#');
+
+    if (numbered) {
+        len--;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (n = 0; /* void */; n++) {
+
+        if (n >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            n = 0;
+        }
+
+        if (&h[n] == first || h[n].hash == 0) {
+            continue;
+        }
+
+        if (numbered) {
+            if (h[n].key.len <= len || h[n].key.len > len + 3
+                || ngx_strncasecmp(h[n].key.data, (u_char *) more, len) != 0)
+            {
+                continue;
+            }
+
+            for (i = len; i < h[n].key.len; i++) {
+                if (h[n].key.data[i] < '0' || h[n].key.data[i] > '9') {
+                    break;
+                }
+            }
+
+            if (i < h[n].key.len) {
+                continue;
+            }
+
+        } else if (h[n].key.len != len
+                   || ngx_strncasecmp(h[n].key.data, (u_char *) more, len)
+                      != 0)
+        {
+            continue;
+        }
+
+        if (webhook_sig_list_push(list, h[n].value.data, h[n].value.len)
+            != WEBHOOK_OK)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -599,6 +778,122 @@ ngx_http_webhook_hmac_payload(ngx_http_request_t *r,
 
     return NGX_OK;
 }
+
+
+/*
+ * SHA-256 of the body as nginx holds it (memory and temp file): Twilio's
+ * bodySHA256, and the replay key of a token scheme's delivery without an
+ * id.
+ */
+
+ngx_int_t
+ngx_http_webhook_body_sha256(ngx_http_request_t *r, u_char *md)
+{
+    ssize_t                          n;
+    ngx_int_t                        rc;
+    const u_char                    *p;
+    webhook_hash_t                  *h;
+    ngx_http_webhook_body_cursor_t   cur;
+
+    h = webhook_hash_new(WEBHOOK_SHA256);
+    if (h == NULL) {
+        return ngx_http_webhook_hmac_failed(r);
+    }
+
+    ngx_http_webhook_body_open(&cur, r);
+
+    rc = NGX_OK;
+
+    for ( ;; ) {
+        n = ngx_http_webhook_body_next(&cur, &p, NGX_MAX_SIZE_T_VALUE);
+
+        if (n == 0) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        if (webhook_hash_update(h, p, (size_t) n) != WEBHOOK_OK) {
+            rc = ngx_http_webhook_hmac_failed(r);
+            break;
+        }
+    }
+
+    if (rc == NGX_OK && webhook_hash_finish(h, md) != WEBHOOK_OK) {
+        rc = ngx_http_webhook_hmac_failed(r);
+    }
+
+    webhook_hash_free(h);
+
+    return rc;
+}
+
+
+/*
+ * What a request supplies ($webhook_id and $webhook_event: a header, a
+ * JSON or form field, a URL argument, any webhook_id or webhook_event
+ * value) reaches the variables, the replay key and the log only through
+ * here.  proxy_set_header sends a variable as it is, so a CR or LF in a
+ * value would add a header, or a whole request, at the upstream: every
+ * byte below 0x20, and 0x7F, becomes "\xNN" (two lowercase hex digits),
+ * and so does the backslash itself, so that the escaping is one-to-one:
+ * two different ids never share a value, nor a replay record.  Printable
+ * ASCII and UTF-8 stay as they are, and a clean value is not copied.
+ *
+ * Escaping, not refusing: a refusal would need a reason of its own, it
+ * would turn a monitor-mode roll-out into a filter, and it would let one
+ * unsigned field (Mailgun's event data) get a genuine delivery refused.
+ */
+
+static ngx_int_t
+ngx_http_webhook_escape_value(ngx_pool_t *pool, ngx_str_t *value)
+{
+    u_char      *p, *s, *end;
+    ngx_uint_t   n;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    n = 0;
+    end = value->data + value->len;
+
+    for (s = value->data; s < end; s++) {
+        if (*s < 0x20 || *s == 0x7f || *s == '\\') {
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, value->len + 3 * n);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s = value->data;
+    value->data = p;
+
+    for ( /* void */ ; s < end; s++) {
+        if (*s < 0x20 || *s == 0x7f || *s == '\\') {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[*s >> 4];
+            *p++ = hex[*s & 0xf];
+            continue;
+        }
+
+        *p++ = *s;
+    }
+
+    value->len = p - value->data;
+
+    return NGX_OK;
+}
+
 
 
 ngx_int_t

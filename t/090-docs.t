@@ -66,6 +66,8 @@ my $dir = $t->testdir;
 # key material a preset needs in a particular form, by file name
 my %secret = (
     'standard.secret' => 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    # Airtable's macSecretBase64
+    'airtable.secret' => 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
     # the RFC 8032 test 1 public key, as Discord's portal shows one
     'discord.pub' =>
         'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',

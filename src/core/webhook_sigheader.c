@@ -181,6 +181,68 @@ webhook_parse_versioned_list(const unsigned char *p, size_t len,
 }
 
 
+
+int
+webhook_parse_ts_list(const unsigned char *p, size_t len, char sep,
+    webhook_sig_list_t *out)
+{
+    const unsigned char  *end, *item, *last, *next;
+
+    webhook_sig_list_init(out);
+
+    if (len == 0) {
+        return WEBHOOK_MISSING;
+    }
+
+    end = p + len;
+    item = p;
+
+    for ( ;; ) {
+        next = memchr(item, (unsigned char) sep, (size_t) (end - item));
+        last = next ? next : end;
+
+        while (item < last && (*item == ' ' || *item == '\t')) {
+            item++;
+        }
+
+        while (last > item && (last[-1] == ' ' || last[-1] == '\t')) {
+            last--;
+        }
+
+        if (item == last) {
+            return WEBHOOK_MALFORMED;
+        }
+
+        if (out->timestamp.data == NULL) {
+            out->timestamp.data = item;
+            out->timestamp.len = (size_t) (last - item);
+
+        } else if (webhook_sig_list_add(out, item, (size_t) (last - item))
+                   != WEBHOOK_OK)
+        {
+            return WEBHOOK_MALFORMED;
+        }
+
+        if (next == NULL) {
+            break;
+        }
+
+        item = next + 1;
+    }
+
+    /* a timestamp alone is a header without a signature */
+
+    return out->ncandidates ? WEBHOOK_OK : WEBHOOK_MALFORMED;
+}
+
+
+int
+webhook_sig_list_push(webhook_sig_list_t *list, const unsigned char *p,
+    size_t len)
+{
+    return webhook_sig_list_add(list, p, len);
+}
+
 int
 webhook_decode_candidates(const webhook_sig_list_t *list,
     webhook_encoding_t enc, size_t expect, unsigned char *out)

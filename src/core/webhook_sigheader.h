@@ -66,6 +66,25 @@ int webhook_parse_versioned_list(const unsigned char *p, size_t len,
     const char *version, webhook_sig_list_t *out);
 
 /*
+ * "1542234146045,<sig>,<sig>" (Recurly): the first item is the timestamp,
+ * every further item a candidate; spaces and tabs around an item are
+ * ignored.
+ * WEBHOOK_MISSING: empty header.
+ * WEBHOOK_MALFORMED: an empty item, no candidate after the timestamp,
+ * more than WEBHOOK_MAX_CANDIDATES candidates.
+ */
+int webhook_parse_ts_list(const unsigned char *p, size_t len, char sep,
+    webhook_sig_list_t *out);
+
+/*
+ * One more candidate from another header (Box's secondary signature,
+ * DocuSign's X-DocuSign-Signature-2..N).  WEBHOOK_MALFORMED: an empty
+ * value, or more than WEBHOOK_MAX_CANDIDATES candidates in all.
+ */
+int webhook_sig_list_push(webhook_sig_list_t *list, const unsigned char *p,
+    size_t len);
+
+/*
  * Decode every candidate of list into out (ncandidates * expect bytes,
  * back to back).  WEBHOOK_MALFORMED if any candidate does not decode in
  * enc or does not decode to exactly expect bytes.

@@ -114,8 +114,8 @@ test_json_found(void)
            0, WEBHOOK_JSON_DONE, "0:S:\"evt_1\" 1:S:\"invoice.paid\"",
            "top-level members");
 
-    expect(" \r\n\t{ \"type\" : \"a\" ,\n \"id\" : 42 } \n", PATHS("id", "type"),
-           0, WEBHOOK_JSON_DONE, "1:S:\"a\" 0:N:42",
+    expect(" \r\n\t{ \"type\" : \"a\" ,\n \"id\" : 42 } \n",
+           PATHS("id", "type"), 0, WEBHOOK_JSON_DONE, "1:S:\"a\" 0:N:42",
            "whitespace everywhere, document order");
 
     expect("{\"signature\":{\"timestamp\":\"1700000000\",\"token\":\"tok\","
@@ -192,10 +192,10 @@ test_json_keys(void)
     expect("{\"i\\nd\":1,\"id\\t\":2}", PATHS("i\nd", "id\t"), 0,
            WEBHOOK_JSON_DONE, "0:N:1 1:N:2", "short escapes in keys");
 
-    expect("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-           "\":1}",
-           PATHS("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                 "aaa", "*"), 0, WEBHOOK_JSON_DONE, "1:N:1",
+    expect("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+           "aaaaaaa\":1}",
+           PATHS("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                 "aaaaaaa", "*"), 0, WEBHOOK_JSON_DONE, "1:N:1",
            "a key longer than the key buffer matches only '*'");
 }
 

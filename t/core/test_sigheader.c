@@ -19,6 +19,8 @@ static int standard(const char *header, webhook_sig_list_t *out);
 static void test_kv_list(void);
 static void test_prefixed(void);
 static void test_versioned(void);
+static void test_ts_list(void);
+static void test_push(void);
 static void test_decode_candidates(void);
 
 
@@ -34,6 +36,8 @@ test_sigheader(void)
     test_kv_list();
     test_prefixed();
     test_versioned();
+    test_ts_list();
+    test_push();
     test_decode_candidates();
 
     tap_free_all();
@@ -69,6 +73,83 @@ standard(const char *header, webhook_sig_list_t *out)
 {
     return webhook_parse_versioned_list(tap_dups(header), strlen(header),
                                         "v1", out);
+}
+
+
+static int
+recurly(const char *header, webhook_sig_list_t *out)
+{
+    return webhook_parse_ts_list(tap_dups(header), strlen(header), ',', out);
+}
+
+
+static void
+test_ts_list(void)
+{
+    char                buf[2048];
+    size_t              i;
+    webhook_sig_list_t  l;
+
+    tap_is_int(recurly("1542234146045," SIG_A, &l), WEBHOOK_OK,
+               "ts list: timestamp and one signature");
+    tap_is_str(l.timestamp.data, l.timestamp.len, "1542234146045",
+               "ts list: the timestamp");
+    tap_ok(l.ncandidates == 1, "ts list: one candidate");
+    tap_is_str(l.candidates[0].data, l.candidates[0].len, SIG_A,
+               "ts list: the candidate");
+
+    tap_is_int(recurly("1542234146045, " SIG_A " ,\t" SIG_B, &l), WEBHOOK_OK,
+               "ts list: two signatures, spaces around items");
+    tap_ok(l.ncandidates == 2, "ts list: two candidates");
+    tap_is_str(l.candidates[1].data, l.candidates[1].len, SIG_B,
+               "ts list: the second candidate");
+
+    tap_is_int(recurly("", &l), WEBHOOK_MISSING, "ts list: empty is missing");
+    tap_is_int(recurly("1542234146045", &l), WEBHOOK_MALFORMED,
+               "ts list: a timestamp alone");
+    tap_is_int(recurly("1542234146045,", &l), WEBHOOK_MALFORMED,
+               "ts list: trailing separator");
+    tap_is_int(recurly("1542234146045,," SIG_A, &l), WEBHOOK_MALFORMED,
+               "ts list: empty item");
+    tap_is_int(recurly("," SIG_A, &l), WEBHOOK_MALFORMED,
+               "ts list: empty timestamp");
+
+    /* 16 signatures fit, 17 do not */
+
+    strcpy(buf, "1");
+    for (i = 0; i < WEBHOOK_MAX_CANDIDATES; i++) {
+        strcat(buf, ",ab");
+    }
+    tap_is_int(recurly(buf, &l), WEBHOOK_OK, "ts list: 16 signatures");
+    strcat(buf, ",ab");
+    tap_is_int(recurly(buf, &l), WEBHOOK_MALFORMED,
+               "ts list: 17 signatures are malformed");
+}
+
+
+static void
+test_push(void)
+{
+    size_t              i;
+    webhook_sig_list_t  l;
+
+    tap_is_int(prefixed(SIG_A, "", &l), WEBHOOK_OK, "push: a first header");
+    tap_is_int(webhook_sig_list_push(&l, (const unsigned char *) SIG_B,
+                                     strlen(SIG_B)),
+               WEBHOOK_OK, "push: a second header's value");
+    tap_ok(l.ncandidates == 2, "push: two candidates");
+    tap_is_str(l.candidates[1].data, l.candidates[1].len, SIG_B,
+               "push: the second candidate");
+    tap_is_int(webhook_sig_list_push(&l, (const unsigned char *) "", 0),
+               WEBHOOK_MALFORMED, "push: an empty value is malformed");
+
+    for (i = 2; i < WEBHOOK_MAX_CANDIDATES; i++) {
+        (void) webhook_sig_list_push(&l, (const unsigned char *) "ab", 2);
+    }
+
+    tap_ok(l.ncandidates == WEBHOOK_MAX_CANDIDATES, "push: 16 candidates");
+    tap_is_int(webhook_sig_list_push(&l, (const unsigned char *) "ab", 2),
+               WEBHOOK_MALFORMED, "push: a 17th is malformed");
 }
 
 

@@ -65,6 +65,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = webhook_parse_versioned_list(data, size, "v1", &l);
     check_list(data, size, rc, &l);
 
+    rc = webhook_parse_ts_list(data, size, ',', &l);
+    check_list(data, size, rc, &l);
+    CHECK(rc != WEBHOOK_OK || (l.timestamp.len && l.ncandidates));
+
+    /* a second header's value as one more candidate (Box, DocuSign) */
+
+    rc = webhook_parse_prefixed(data, size, "", &l);
+    if (rc == WEBHOOK_OK) {
+        rc = webhook_sig_list_push(&l, data, size);
+        CHECK(rc == WEBHOOK_OK && l.ncandidates == 2);
+        check_list(data, size, rc, &l);
+    }
+
     check_decode(WEBHOOK_ENC_HEX, data, size);
     check_decode(WEBHOOK_ENC_BASE64, data, size);
     check_decode(WEBHOOK_ENC_BASE64URL, data, size);

@@ -58,6 +58,47 @@ const signers = {
             timestamp: j.timestamp,
         }),
 
+    // The SDKs below can only verify: the test signs, the SDK must
+    // accept what the module accepts (true), or says why not.
+
+    // @mux/mux-node@15: Mux-Signature "t=<ts>,v1=<hex>"
+    'mux-verify': async (j) => {
+        const { Mux } = load('@mux/mux-node');
+        const mux = new Mux({ tokenId: 'x', tokenSecret: 'x' });
+        await mux.webhooks.verifySignature(j.payload,
+            { 'mux-signature': j.header }, j.secret);
+        return true;
+    },
+
+    // gocardless-nodejs@10: Webhook-Signature <hex>
+    'gocardless-verify': (j) => {
+        load('gocardless-nodejs/webhooks').verifySignature(j.payload,
+            j.secret, j.header);
+        return true;
+    },
+
+    // box-node-sdk@10: WebhooksManager.validateMessage() -> true / false
+    'box-verify': async (j) => {
+        const { WebhooksManager } = load('box-node-sdk/lib/managers/webhooks');
+        return await WebhooksManager.validateMessage(j.payload, j.headers,
+            j.primary, { secondaryKey: j.secondary });
+    },
+
+    // coinbase-commerce-node@1: X-CC-Webhook-Signature <hex>
+    'coinbase-verify': (j) => load('coinbase-commerce-node').Webhook
+        .verifySigHeader(j.payload, j.header, j.secret),
+
+    // resend@6: Standard Webhooks through its own webhooks.verify()
+    'resend-verify': (j) => {
+        const { Resend } = load('resend');
+        new Resend('re_test_0000').webhooks.verify({
+            payload: j.payload, webhookSecret: j.secret,
+            headers: { id: j.id, timestamp: String(j.timestamp),
+                       signature: j.header },
+        });
+        return true;
+    },
+
     // @sendgrid/eventwebhook@8 verifies, it cannot sign: signed with
     // node:crypto (ECDSA P-256, SHA-256, DER), returned only once the SDK
     // accepts it with the base64 DER public key SendGrid's console shows

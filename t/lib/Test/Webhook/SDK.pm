@@ -55,6 +55,23 @@ sub _text {
 sub sign {
     my ($jobs) = @_;
 
+    my $results = run($jobs);
+    my @values;
+
+    for my $i (0 .. $#$results) {
+        die "$jobs->[$i]{sdk}: $results->[$i]{error}\n"
+            if exists $results->[$i]{error};
+        push @values, $results->[$i]{ok};
+    }
+
+    return \@values;
+}
+
+# run(\@jobs) -> [{ok => value} or {error => text}, ...]: for the SDKs that
+# only verify, where a refusal is an expected answer
+sub run {
+    my ($jobs) = @_;
+
     my $json = JSON::PP->new->utf8->canonical;
 
     my ($fh, $file) = tempfile(UNLINK => 1);
@@ -77,15 +94,7 @@ sub sign {
     die "node returned " . scalar(@$results) . " results for "
         . scalar(@$jobs) . " jobs\n" unless @$results == @$jobs;
 
-    my @values;
-
-    for my $i (0 .. $#$results) {
-        die "$jobs->[$i]{sdk}: $results->[$i]{error}\n"
-            if exists $results->[$i]{error};
-        push @values, $results->[$i]{ok};
-    }
-
-    return \@values;
+    return $results;
 }
 
 1;
