@@ -4,8 +4,8 @@
  *
  * Each preset is plain data: where the signature is, how it is laid out
  * and encoded, what bytes were signed, and where the delivery id and the
- * event name are.  ../shared/providers.md (docs/providers.md for users)
- * gives the provider's documentation behind every row.
+ * event name are.  docs/providers.md gives the provider's documentation
+ * behind every row.
  */
 
 

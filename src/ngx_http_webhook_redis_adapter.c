@@ -6,8 +6,7 @@
  * delRead, addWrite, delWrite, cleanup); here they become events of an
  * nginx connection wrapped around hiredis's socket, and nginx's events
  * call redisAsyncHandleRead / redisAsyncHandleWrite back.  The shape is
- * that of nchan's redis_nginx_adapter.c; see DESIGN-NOTES section 2 for
- * the pitfalls this file avoids:
+ * that of nchan's redis_nginx_adapter.c.  The pitfalls this file avoids:
  *
  *   - hiredis reads at most 16 KB per call, so edge-triggered events
  *     (NGX_CLEAR_EVENT) stall on a large reply: events here are level-

@@ -4,7 +4,7 @@
  *
  * The status is a real nginx status, so an error_page for it takes over
  * the body (and the status stays, as for nginx's own errors).  Without
- * one, the body is the small JSON document SPEC.md fixes.  Every verdict
+ * one, the body is the small JSON document docs/directives.md describes.  Every verdict
  * that is not a pass is logged once, at info, without the secret or the
  * signature.
  */

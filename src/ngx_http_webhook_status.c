@@ -133,7 +133,7 @@ static u_char *ngx_http_webhook_latency_prometheus(ngx_http_request_t *r,
 #define ngx_http_webhook_zsnap(f) offsetof(ngx_http_webhook_zone_snapshot_t, f)
 
 
-/* the names SPEC.md fixes, in the order they are rendered */
+/* the documented names (docs/status.md), in the order they are rendered */
 
 static ngx_http_webhook_loc_metric_t  ngx_http_webhook_loc_metrics[] = {
 

@@ -34,8 +34,8 @@ static const char *webhook_openssl_digest_name(webhook_digest_t digest);
 /*
  * Fetched once per process and never freed: OpenSSL keeps its own
  * reference in the provider store until exit anyway, and a worker that
- * re-fetched per request would pay the lock-heavy lookup DESIGN-NOTES 4
- * measures.  Workers are single-threaded, so a plain static is enough.
+ * re-fetched per request would pay OpenSSL 3's lock-heavy algorithm
+ * lookup every time.  Workers are single-threaded, so a plain static is enough.
  */
 static EVP_MAC  *webhook_hmac_mac;
 

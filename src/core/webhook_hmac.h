@@ -1,7 +1,7 @@
 /*
  * HMAC through OpenSSL 3 EVP_MAC.
  *
- * Fetching "HMAC" is the expensive part of OpenSSL 3 (DESIGN-NOTES 4), so
+ * Fetching "HMAC" is the expensive part of OpenSSL 3, so
  * it is fetched once per process, each secret gets one pre-keyed context
  * at configuration time, and a request only re-initialises it
  * (EVP_MAC_init(ctx, NULL, 0, NULL) keeps the key).  A context is used by
