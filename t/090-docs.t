@@ -250,6 +250,10 @@ is($?, 0, 'conf-examples/erp-ingress.conf passes nginx -t') or diag($out);
 
 mkdir "$dir/docs";
 
+# an nginx built with another --prefix (the ASan build) opens its
+# compiled-in logs/access.log under -p: let that path exist
+mkdir "$dir/docs/logs";
+
 my $keyfile = "$dir/docs/snakeoil.key";
 my $certfile = "$dir/docs/snakeoil.pem";
 system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=docs "
