@@ -21,6 +21,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int huge_array(const uint8_t *data, size_t size);
 static size_t walk(const redisReply *r, unsigned depth);
 static void interpret(const redisReply *r);
 
@@ -43,6 +44,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(cuts, data, sizeof(cuts));
     data += sizeof(cuts);
     size -= sizeof(cuts);
+
+    if (huge_array(data, size)) {
+        /*
+         * hiredis 0.14 reserves an array of the length a reply declares
+         * (it has no maxelements before 1.0): "*2111111111" asks for
+         * 16 GB at once.  That is hiredis's behaviour, not the module's
+         * checks this target is about, so such inputs are skipped.
+         */
+        return 0;
+    }
 
     reader = redisReaderCreate();
     CHECK(reader != NULL);
@@ -94,6 +105,35 @@ done:
 
 
 /* touches every byte the reply says it has */
+
+
+/* does a "*<count>" header anywhere declare more than 65536 elements? */
+
+static int
+huge_array(const uint8_t *data, size_t size)
+{
+    size_t              i;
+    unsigned long long  n;
+
+    for (i = 0; i < size; i++) {
+        if (data[i] != '*') {
+            continue;
+        }
+
+        n = 0;
+
+        while (i + 1 < size && data[i + 1] >= '0' && data[i + 1] <= '9') {
+            i++;
+            n = n * 10 + (data[i] - '0');
+
+            if (n > 65536) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
 
 static size_t
 walk(const redisReply *r, unsigned depth)
