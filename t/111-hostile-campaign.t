@@ -2,7 +2,9 @@
 
 # A hostile-traffic campaign against one nginx with two workers: a seeded,
 # deterministic generator sends at least 10,000 requests to every location
-# type (each preset, custom, allowlist, limit, replay, status), mixing
+# type (each preset, the Svix senders clerk and resend, a custom scheme,
+# allowlist, limit, replay, status; the deliveries are made as
+# t/lib/Test/Webhook/Presets.pm says), mixing
 # valid deliveries with every malformation the parsers can meet: 16 KiB
 # and 64 KiB header values, repeated and 1,000-candidate signature
 # headers, NUL bytes, invalid UTF-8, timestamps that overflow, are
@@ -27,18 +29,15 @@ no warnings 'portable';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 
-use Digest::SHA qw(hmac_sha256 hmac_sha256_hex hmac_sha1_hex);
 use IO::Select;
 use IO::Socket::INET;
-use POSIX qw(strftime WNOHANG);
+use POSIX qw(WNOHANG);
 use Storable qw(nstore retrieve);
 use Test::More;
 use Time::HiRes ();
 
 use Test::Webhook;
-use Test::Webhook::Ed25519 qw(ed25519_sign);
-use Test::Webhook::Sign qw(b64 stripe_header standard_headers twilio_sig
-                           form_encode);
+use Test::Webhook::Presets qw(presets);
 
 my $SEED = $ENV{TEST_WEBHOOK_CAMPAIGN_SEED} // 12;
 my $TOTAL = $ENV{TEST_WEBHOOK_CAMPAIGN_REQUESTS} // 10000;
@@ -49,158 +48,20 @@ my $BODY_MAX = 65536;    # client_max_body_size
 my $t = Test::Webhook->new;
 
 ###############################################################################
-# the presets: secret, location, and how a valid delivery is signed
+# the presets: location lines, secrets and how a valid delivery is made
 
-my $seed = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
-my $pub = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
-
-sub rfc3339 { strftime('%Y-%m-%dT%H:%M:%S', gmtime $_[0]) . '.5Z' }
-
-# name => [signature header, sub ($secret, $body, $now, $tag) -> headers]
-my %sign = (
-    stripe => ['Stripe-Signature', sub {
-        my ($s, $b, $now) = @_;
-        (['Stripe-Signature', stripe_header($s, $now, $b)]);
-    }],
-    github => ['X-Hub-Signature-256', sub {
-        my ($s, $b, $now, $tag) = @_;
-        (['X-GitHub-Event', 'push'], ['X-GitHub-Delivery', $tag],
-         ['X-Hub-Signature-256', 'sha256=' . hmac_sha256_hex($b, $s)]);
-    }],
-    standard => ['webhook-signature', sub {
-        my ($s, $b, $now, $tag) = @_;
-        standard_headers($s, "msg_$tag", $now, $b);
-    }],
-    shopify => ['X-Shopify-Hmac-Sha256', sub {
-        my ($s, $b, $now, $tag) = @_;
-        (['X-Shopify-Event-Id', $tag],
-         ['X-Shopify-Hmac-Sha256', b64(hmac_sha256($b, $s))]);
-    }],
-    slack => ['X-Slack-Signature', sub {
-        my ($s, $b, $now) = @_;
-        (['X-Slack-Request-Timestamp', $now],
-         ['X-Slack-Signature', 'v0=' . hmac_sha256_hex("v0:$now:$b", $s)]);
-    }],
-    razorpay => ['X-Razorpay-Signature', sub {
-        my ($s, $b, $now, $tag) = @_;
-        (['X-Razorpay-Event-Id', $tag],
-         ['X-Razorpay-Signature', hmac_sha256_hex($b, $s)]);
-    }],
-    meta => ['X-Hub-Signature-256', sub {
-        my ($s, $b) = @_;
-        (['X-Hub-Signature-256', 'sha256=' . hmac_sha256_hex($b, $s)]);
-    }],
-    paddle => ['Paddle-Signature', sub {
-        my ($s, $b, $now) = @_;
-        (['Paddle-Signature', "ts=$now;h1=" . hmac_sha256_hex("$now:$b", $s)]);
-    }],
-    zoom => ['x-zm-signature', sub {
-        my ($s, $b, $now) = @_;
-        (['x-zm-request-timestamp', $now],
-         ['x-zm-signature', 'v0=' . hmac_sha256_hex("v0:$now:$b", $s)]);
-    }],
-    twitch => ['Twitch-Eventsub-Message-Signature', sub {
-        my ($s, $b, $now, $tag) = @_;
-        my $ts = rfc3339($now);
-        (['Twitch-Eventsub-Message-Id', $tag],
-         ['Twitch-Eventsub-Message-Timestamp', $ts],
-         ['Twitch-Eventsub-Message-Signature',
-          'sha256=' . hmac_sha256_hex("$tag$ts$b", $s)]);
-    }],
-    square => ['x-square-hmacsha256-signature', sub {
-        my ($s, $b) = @_;
-        (['x-square-hmacsha256-signature',
-          b64(hmac_sha256("https://hooks.example/square$b", $s))]);
-    }],
-    hubspot => ['X-HubSpot-Signature-v3', sub {
-        my ($s, $b, $now) = @_;
-        my $ms = $now * 1000 + 7;
-        (['X-HubSpot-Request-Timestamp', $ms],
-         ['X-HubSpot-Signature-v3',
-          b64(hmac_sha256("POSThttps://hooks.example/hubspot$b$ms", $s))]);
-    }],
-    linear => ['Linear-Signature', sub {
-        my ($s, $b) = @_;
-        (['Linear-Event', 'Issue'],
-         ['Linear-Signature', hmac_sha256_hex($b, $s)]);
-    }],
-    bitbucket => ['X-Hub-Signature', sub {
-        my ($s, $b, $now, $tag) = @_;
-        (['X-Request-UUID', $tag], ['X-Event-Key', 'repo:push'],
-         ['X-Hub-Signature', 'sha256=' . hmac_sha256_hex($b, $s)]);
-    }],
-    typeform => ['Typeform-Signature', sub {
-        my ($s, $b) = @_;
-        (['Typeform-Signature', 'sha256=' . b64(hmac_sha256($b, $s))]);
-    }],
-    gitlab => ['X-Gitlab-Token', sub {
-        my ($s, $b, $now, $tag) = @_;
-        (['X-Gitlab-Event', 'Push Hook'], ['X-Gitlab-Event-UUID', $tag],
-         ['X-Gitlab-Token', $s]);
-    }],
-    calendly => ['Calendly-Webhook-Signature', sub {
-        my ($s, $b, $now) = @_;
-        (['Calendly-Webhook-Signature',
-          "t=$now,v1=" . hmac_sha256_hex("$now.$b", $s)]);
-    }],
-    xero => ['x-xero-signature', sub {
-        my ($s, $b) = @_;
-        (['x-xero-signature', b64(hmac_sha256($b, $s))]);
-    }],
-    intercom => ['X-Hub-Signature', sub {
-        my ($s, $b) = @_;
-        (['X-Hub-Signature', 'sha1=' . hmac_sha1_hex($b, $s)]);
-    }],
-    twilio => ['X-Twilio-Signature', sub {
-        my ($s, $b) = @_;
-        my @pairs = map { [split /=/, $_, 2] } split /&/, $b;
-        (['Content-Type', 'application/x-www-form-urlencoded'],
-         ['X-Twilio-Signature',
-          twilio_sig($s, 'https://hooks.example/twilio', @pairs)]);
-    }],
-    mailgun => ['Content-Type', sub {
-        (['Content-Type', 'application/json']);
-    }],
-    discord => ['X-Signature-Ed25519', sub {
-        my ($s, $b, $now) = @_;
-        (['X-Signature-Timestamp', $now],
-         ['X-Signature-Ed25519', unpack 'H*', ed25519_sign($seed, "$now$b")]);
-    }],
-    custom => ['X-Custom-Signature', sub {
-        my ($s, $b) = @_;
-        (['X-Custom-Signature', 't=1,sig=' . hmac_sha256_hex($b, $s)]);
-    }],
-);
-
-my @presets = sort keys %sign;
-
-# schemes whose signature does not cover (all of) the body
-my %unsigned_body = (gitlab => 1, mailgun => 1);
-my %secret = map { $_ => "campaign_${_}_secret_5f1c" } @presets;
-$secret{standard} = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+my %P = presets($t);
+my @presets = sort keys %P;
 
 # the other location types, each a github location with one more step
 my @extra = qw(allow limit replay);
 my @locations = (@presets, @extra, 'status');
 
-$t->write_file("$_.secret", $secret{$_}, 0600) for @presets;
-
 my $locs = '';
 
 for my $name (@presets) {
-    $locs .= "        location /$name {\n"
-           . "            webhook_verify $name;\n"
-           . ($name eq 'discord'
-              ? "            webhook_public_key $pub;\n"
-              : "            webhook_secret file:%%TESTDIR%%/$name.secret;\n")
-           . ($name =~ /^(twilio|square|hubspot)$/
-              ? "            webhook_public_url https://hooks.example/$name;\n"
-              : '')
-           . ($name eq 'custom'
-              ? "            webhook_signature_header X-Custom-Signature;\n"
-              . "            webhook_signature_pattern \"sig=([0-9a-f]+)\";\n"
-              . "            webhook_signed_payload \"{body}\";\n"
-              : '')
+    my $conf = $P{$name}{conf} =~ s/^/            /gmr;
+    $locs .= "        location /$name {\n$conf"
            . "            proxy_pass http://%%UPSTREAM%%;\n"
            . "        }\n\n";
 }
@@ -290,36 +151,7 @@ sub rng {
     };
 }
 
-sub body_for {
-    my ($loc, $tag, $r) = @_;
-    my $pad = 'x' x $r->(200);
-    my $now = time;
-
-    return form_encode(['CallSid', "CA$tag"], ['From', '15550001'],
-                       ['Tag', $tag], ['Pad', $pad])
-        if $loc eq 'twilio';
-
-    if ($loc eq 'mailgun') {
-        my $token = "tok$tag";
-        my $sig = hmac_sha256_hex("$now$token", $secret{mailgun});
-        return qq({"signature":{"token":"$token","timestamp":"$now",)
-             . qq("signature":"$sig"},"event-data":{"id":"$tag",)
-             . qq("event":"delivered","pad":"$pad"}});
-    }
-
-    return qq({"action":"create","type":"Issue","webhookTimestamp":)
-         . int($now * 1000) . qq(,"webhookId":"$tag","pad":"$pad"})
-        if $loc eq 'linear';
-
-    return qq([{"eventId":"$tag","subscriptionType":"contact.creation",)
-         . qq("pad":"$pad"}])
-        if $loc eq 'hubspot';
-
-    return qq({"id":"$tag","type":"test.event","event_id":"$tag",)
-         . qq("object":"page","entry":[{"id":"$tag"}],"pad":"$pad"});
-}
-
-sub preset_of { my ($loc) = @_; $sign{$loc} ? $loc : 'github' }
+sub preset_of { my ($loc) = @_; $P{$loc} ? $loc : 'github' }
 
 # one request of the campaign: what to send, and what may come of it
 #   kind:    http (raw bytes), stall, abort, h2
@@ -357,10 +189,12 @@ sub generate {
     $loc = 'github' if $loc eq 'status';
 
     my $preset = preset_of($loc);
-    my $body = body_for($preset, $tag, $r);
+    my $p = $P{$preset};
+    my $pad = 'x' x $r->(200);
     my $now = time;
-    my @h = $sign{$preset}[1]->($secret{$preset}, $body, $now, $tag);
-    my $sighdr = $sign{$preset}[0];
+    my $body = $p->{body}->($p->{secret}, $tag, $pad, $now);
+    my @h = $p->{sign}->($p->{secret}, $body, $now, $tag);
+    my $sighdr = $p->{header};
 
     my %q = (loc => $loc, tag => $tag, kind => $kind, body => $body,
              headers => \@h, valid => 1, must => 1, from => '127.0.0.1');
@@ -392,29 +226,25 @@ sub generate {
         my $i = $r->(length $body);
         substr($q{body}, $i, 1) = chr(ord(substr($body, $i, 1)) ^ 1);
         @q{qw(valid must)} = (0, 0);
-        # GitLab's token and Mailgun's signature do not cover the body
+        # GitLab's token does not cover the body, and Mailgun's, Adyen's,
+        # Braintree's and SNS's signatures cover only part of it
         # (documented): the change may pass, unaltered, and that is all
-        $q{valid} = 1 if $unsigned_body{$preset};
+        $q{valid} = 1 if $p->{partial};
 
     } elsif ($kind eq 'wrong_key') {
-        my %other = %secret;
-        $other{$preset} .= 'x';
-        $other{$preset} = 'whsec_' . b64('another-key-of-32-bytes-' . $tag)
-            if $preset eq 'standard';
-        @h = $sign{$preset}[1]->($other{$preset}, $body, $now, $tag);
+        # signed with another secret or private key of the same form
+        $q{body} = $p->{body}->($p->{other}, $tag, $pad, $now);
+        @h = $p->{sign}->($p->{other}, $q{body}, $now, $tag);
         $q{headers} = \@h;
-        # discord's key is public: no other key to sign with; mailgun's
-        # signature is made with body_for's key
         @q{qw(valid must)} = (0, 0);
-        $q{valid} = 1 if $preset eq 'discord' || $preset eq 'mailgun';
 
     } elsif ($kind eq 'big16k' || $kind eq 'big64k') {
         my $n = $kind eq 'big16k' ? 16384 : 65536;
         my @c = ('a' .. 'z', 0 .. 9, '=', ',', ';', ' ');
         $set->($sighdr, join '', map { $c[$r->(scalar @c)] } 1 .. $n);
         @q{qw(valid must)} = (0, 0);
-        # mailgun's signature is in the body: the header is only noise
-        $q{valid} = 1 if $preset eq 'mailgun';
+        # a signature in the body: the header is only noise
+        $q{valid} = 1 if $p->{in_body};
 
     } elsif ($kind eq 'repeated') {
         # the signature header 20 times, the valid one among them
@@ -431,16 +261,16 @@ sub generate {
         $set->($sighdr, join(',', map { $item . sprintf('%064x', $_) }
                                   1 .. 1000) . ",$one");
         $q{must} = 0;
-        $q{valid} = 0 unless $preset eq 'mailgun';
+        $q{valid} = 0 unless $p->{in_body};
 
     } elsif ($kind eq 'nul') {
         if ($r->(2)) {
             $set->($sighdr, "$sigval\0x");
-            $q{valid} = 0 unless $preset eq 'mailgun';
+            $q{valid} = 0 unless $p->{in_body};
         } else {
             # a NUL inside a signed body is fine
             $q{body} =~ s/"pad":"/"pad":"\\u0000/ or $q{body} .= '';
-            @h = $sign{$preset}[1]->($secret{$preset}, $q{body}, $now, $tag);
+            @h = $p->{sign}->($p->{secret}, $q{body}, $now, $tag);
             $q{headers} = \@h;
         }
         $q{must} = 0;
@@ -451,7 +281,7 @@ sub generate {
         my $changed = $q{body} =~ s/"pad":"/"pad":"\xff\xc3\x28\xe2\x82/;
         @q{qw(valid must)} = (0, 0);
         # the id and event headers are not signed; the body may not be
-        $q{valid} = 1 if !$changed || $unsigned_body{$preset};
+        $q{valid} = 1 if !$changed || $p->{partial};
 
     } elsif ($kind =~ /^ts_(\w+)/) {
         my $ts = { overflow => '99999999999999999999999',
@@ -495,8 +325,8 @@ sub generate {
         $set->($sighdr, substr($body, 0, 200) =~ s/[\r\n]//gr);
         push @h, ['X-Junk', "a\tb\x01c"];
         @q{qw(valid must)} = (0, 0);
-        # Mailgun's signature is in the body: that header is only noise
-        $q{valid} = 1 if $preset eq 'mailgun';
+        # a signature in the body: that header is only noise
+        $q{valid} = 1 if $p->{in_body};
     }
 
     $q{must} = 0 if $loc eq 'allow' && $q{from} ne '127.0.0.2';
@@ -863,16 +693,23 @@ for my $res (@results) {
 
 my (%got, @unsigned, @altered);
 
+# a body names its tag in several places, so a changed byte inside one of
+# them cannot lose it: the request is the one whose recorded (valid) body
+# is exactly this one, among every tag the body names
+
 for my $u (@{ $t->upstream_requests }) {
-    my ($tag) = $u->{body} =~ /\b([cs]\d+n\d+|s\d+)\b/;
-    $tag //= '?';
-    $got{$tag}++;
-    my @s = @{ $sent{$tag} || [] };
-    if (!@s || !grep { $_->{valid} } @s) {
-        push @unsigned, "$tag ($u->{uri} "
+    my %cand = map { $_ => 1 } $u->{body} =~ /\b([cs]\d+n\d+|s\d+)\b/g;
+    my @s = map { @{ $sent{$_} || [] } } sort keys %cand;
+    my ($match) = grep { $_->{valid} && defined $_->{body}
+                         && $_->{body} eq $u->{body} } @s;
+
+    if ($match) {
+        $got{$match->{tag}}++;
+    } elsif (grep { $_->{valid} } @s) {
+        push @altered, join '/', sort keys %cand;
+    } else {
+        push @unsigned, join('/', sort keys %cand) . " ($u->{uri} "
                         . join(',', map { $_->{kind} } @s) . ')';
-    } elsif (!grep { defined $_->{body} && $_->{body} eq $u->{body} } @s) {
-        push @altered, $tag;
     }
 }
 
@@ -895,7 +732,12 @@ is(scalar @lost, 0, 'every valid delivery answered 2xx reached the upstream')
     or diag(join "\n", @lost[0 .. ($#lost < 9 ? $#lost : 9)]);
 
 my @valid_ok = grep { $_->{must} && $_->{status} =~ /^2/ } @results;
-my %valid_locs = map { $_->{loc} => 1 } @valid_ok;
+my %valid_locs;
+$valid_locs{$_->{loc}}++ for @valid_ok;
+my ($fewest) = sort { $valid_locs{$a} <=> $valid_locs{$b} } keys %valid_locs;
+diag(sprintf 'valid deliveries forwarded: %d at %d locations, fewest %d '
+     . '(/%s)', scalar @valid_ok, scalar keys %valid_locs,
+     $valid_locs{$fewest}, $fewest) if $fewest;
 my @missing = grep { !$valid_locs{$_} } @presets, qw(allow replay);
 is("@missing", '', 'valid deliveries passed at every preset location');
 
