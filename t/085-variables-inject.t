@@ -23,6 +23,7 @@ use POSIX qw(strftime);
 use Test::Webhook;
 use Test::Webhook::Sign qw(:all);
 use Test::Webhook::Ed25519 qw(ed25519_sign);
+use Test::Webhook::Presets qw(presets);
 
 ###############################################################################
 
@@ -73,14 +74,70 @@ my %p = (
             webhook_event $uri;', 'header', 'uri'],
 );
 
+# The second wave, signed as t/lib/Test/Webhook/Presets.pm does: name =>
+# [body, id source, event source], the body's %ID% and %EV% replaced by
+# JSON string literals; a source is 'json' or 'header:NAME'.  Dropbox,
+# Airtable and Braintree read neither variable from the request.
+my %w2 = (
+    intuit => ['{"eventNotifications":[{"realmId":"1","dataChangeEvent":'
+               . '{"entities":[{"name":%EV%,"id":"1"}]}}]}', undef, 'json'],
+    checkout => ['{"id":%ID%,"type":%EV%}', 'json', 'json'],
+    gocardless => ['{"events":[{"id":"EV1","resource_type":%EV%}],'
+                   . '"meta":{"webhook_id":%ID%}}', 'json', 'json'],
+    paystack => ['{"event":%EV%,"data":{"id":1}}', undef, 'json'],
+    lemonsqueezy => ['{"meta":{"event_name":%EV%},"data":{}}', undef, 'json'],
+    coinbase => ['{"event":{"id":%ID%,"type":%EV%}}', 'json', 'json'],
+    mux => ['{"type":%EV%,"id":%ID%}', 'json', 'json'],
+    woocommerce => ['{"id":1}', 'header:X-WC-Webhook-Delivery-ID',
+                    'header:X-WC-Webhook-Topic'],
+    zendesk => ['{"type":%EV%}', 'header:X-Zendesk-Webhook-Invocation-Id',
+                'json'],
+    asana => ['{"events":[{"action":%EV%}]}', undef, 'json'],
+    sentry => ['{"action":"created"}', 'header:Request-ID',
+               'header:Sentry-Hook-Resource'],
+    vercel => ['{"id":%ID%,"type":%EV%}', 'json', 'json'],
+    frameio => ['{"type":%EV%}', undef, 'json'],
+    trello => ['{"action":{"id":%ID%,"type":%EV%}}', 'json', 'json'],
+    recurly => ['{"id":%ID%,"event_type":%EV%}', 'json', 'json'],
+    box => ['{"trigger":%EV%}', 'header:box-delivery-id', 'json'],
+    docusign => ['{"event":%EV%}', undef, 'json'],
+    sendgrid => ['[{"sg_event_id":%ID%,"event":%EV%}]', 'json', 'json'],
+    paypal => ['{"id":%ID%,"event_type":%EV%}', 'json', 'json'],
+    clerk => ['{"type":%EV%}', 'header:svix-id', 'json'],
+    resend => ['{"type":%EV%}', 'header:svix-id', 'json'],
+    # the signature inside the body: the fields are set, then signed
+    adyen => [undef, 'json', 'json'],
+    sns => [undef, 'json', undef],
+);
+
+for my $name (keys %w2) {
+    $p{$name} = [undef, map { defined $_ ? s/:.*//r : undef }
+                            @{$w2{$name}}[1, 2]];
+}
+
 my $t = Test::Webhook->new;
+my %P = presets($t);
 
 $t->write_file('secret', $secret, 0600);
 $t->write_file('whsec', $whsec, 0600);
 
 my $locations = '';
 
-for my $name (sort keys %p) {
+for my $name (sort keys %w2) {
+    my $conf = $P{$name}{conf} =~ s/^/            /gmr;
+
+    for my $mode (qw(enforce monitor)) {
+        $locations .= <<"EOF";
+        location /$mode/$name {
+$conf            webhook_mode $mode;
+$proxy
+        }
+
+EOF
+    }
+}
+
+for my $name (sort grep { !$w2{$_} } keys %p) {
     my $key = $name eq 'discord' ? "webhook_public_key $pub;"
             : $name eq 'standard' ? 'webhook_secret file:%%TESTDIR%%/whsec;'
             : 'webhook_secret file:%%TESTDIR%%/secret;';
@@ -151,6 +208,8 @@ sub jstr {
 
 sub request {
     my ($name, $mode, $id, $event, %o) = @_;
+
+    return request2(@_) if $w2{$name};
 
     my $k = $mode eq 'enforce' ? $secret : 'forged-' . $secret;
     my $now = time;
@@ -291,6 +350,54 @@ sub request {
     return { path => $path, body => $body, headers => \@h };
 }
 
+# The same for the second wave.  A header source's value is the one the
+# request carries (Svix's id is signed: "msg_" and the id); {expect}
+# holds what the variables must then read.
+
+sub request2 {
+    my ($name, $mode, $id, $event, %o) = @_;
+
+    my $p = $P{$name};
+    my $key = $mode eq 'enforce' ? $p->{secret} : $p->{other};
+    my ($tmpl, $idsrc, $evsrc) = @{$w2{$name}};
+    my $now = time;
+    my $body;
+
+    if ($name eq 'adyen') {
+        $body = $p->{body}->($key, 'x1', '', $now, pspReference => $id,
+                             eventCode => $event);
+    } elsif ($name eq 'sns') {
+        $body = $p->{body}->($key, 'x1', '', $now, MessageId => $id);
+    } else {
+        $body = $tmpl =~ s/%ID%/jstr($id, $o{short})/er
+                      =~ s/%EV%/jstr($event, $o{short})/er;
+    }
+
+    my @h = $p->{sign}->($key, $body, $now,
+                         ($idsrc // '') =~ /^header:/ ? $id : 'x1');
+    my %expect = (id => $id, event => $event);
+
+    for (['id', $idsrc, $id], ['event', $evsrc, $event]) {
+        my ($var, $src, $value) = @$_;
+        next unless ($src // '') =~ /^header:(.*)/;
+        my $header = $1;
+        my ($set) = grep { lc $_->[0] eq lc $header } @h;
+        if ($set && $var eq 'id') {
+            $expect{id} = $set->[1];        # a header the signature made
+        } elsif ($set) {
+            $set->[1] = $value;
+        } else {
+            push @h, [$header, $value];
+        }
+    }
+
+    push @h, ['Content-Type', 'application/json']
+        unless grep { lc $_->[0] eq 'content-type' } @h;
+
+    return { path => "/$mode/$name", body => $body, headers => \@h,
+             expect => \%expect };
+}
+
 # The request got through (200), the upstream got exactly one request with
 # the exact body, a header block of well-formed lines, no header it was not
 # meant to get, and the variables escaped.
@@ -330,6 +437,9 @@ sub check {
     is_deeply(\@bad, [], "$tag: no foreign header line at the upstream");
 
     my $h = $u->{headers};
+
+    $id = $req->{expect}{id} if defined $id && $req->{expect};
+    $event = $req->{expect}{event} if defined $event && $req->{expect};
 
     is($h->{'x-webhook-id'} // '', esc($id), "$tag: \$webhook_id escaped")
         if defined $id;

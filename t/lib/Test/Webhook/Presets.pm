@@ -10,10 +10,12 @@ package Test::Webhook::Presets;
 #       conf    => location lines (%%TESTDIR%% still to be expanded),
 #       secret  => what signs (for an asymmetric scheme, a key's name),
 #       other   => a wrong secret or key of the same form,
-#       body    => sub ($secret, $tag, $pad, $now) -> a body naming $tag
-#                  as a word (twice where a changed byte may pass: one
-#                  changed name leaves the other), $pad inside a JSON
-#                  string "pad" where the body is JSON,
+#       body    => sub ($secret, $tag, $pad, $now[, FIELD => VALUE...])
+#                  -> a body naming $tag as a word (twice where a changed
+#                  byte may pass: one changed name leaves the other),
+#                  $pad inside a JSON string "pad" where the body is
+#                  JSON; FIELD => VALUE sets a field of Adyen's item or
+#                  SNS's message before they are signed,
 #       sign    => sub ($secret, $body, $now, $tag) -> [header, value]...,
 #       header  => the header carrying the signature (for a scheme that
 #                  signs inside the body: a header the preset reads),
@@ -403,12 +405,12 @@ sub presets {
                . '6d7e8f90',
         sign => sub { (['Content-Type', 'application/json']) },
         body => sub {
-            my ($s, $tag, $pad) = @_;
+            my ($s, $tag, $pad, $now, %fields) = @_;
             my %item = (pspReference => $tag, merchantAccountCode => 'ERP',
                         merchantReference => "order-$tag",
                         amount => { value => 1130, currency => 'EUR' },
                         eventCode => 'AUTHORISATION', success => 'true',
-                        pad => $pad);
+                        pad => $pad, %fields);
             my %f = (%item, %{ $item{amount} });
             my $signed = join ':', map { $f{$_} // '' } @adyen;
             $item{additionalData} = { hmacSignature =>
@@ -447,13 +449,13 @@ sub presets {
              ['x-amz-sns-message-type', 'Notification']);
         },
         body => sub {
-            my ($s, $tag, $pad, $now) = @_;
+            my ($s, $tag, $pad, $now, %fields) = @_;
             my %m = (Type => 'Notification', MessageId => $tag,
                      TopicArn => 'arn:aws:sns:eu-west-1:123456789012:erp',
                      Subject => 'Invoice posted',
                      Message => qq({"invoice":"$tag"}),
                      Timestamp => iso8601_ms($now), SignatureVersion => '2',
-                     SigningCertURL => $SNS_URL, pad => $pad);
+                     SigningCertURL => $SNS_URL, pad => $pad, %fields);
             $m{Signature} = $pkey_sign->($s, 'sha256',
                 join '', map { "$_\n$m{$_}\n" } @sns);
             JSON::PP->new->canonical->encode(\%m);
