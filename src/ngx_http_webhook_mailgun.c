@@ -10,8 +10,10 @@
  * the token is what a replay cache should remember (Mailgun's advice).
  *
  * Everything lives in the body, so the whole verdict waits for it; the
- * body is parsed with jansson (ngx_http_webhook_json.c: bounded size and
- * depth).  A body that is not JSON has no signature: signature_missing.
+ * three members are read by the JSON member scanner
+ * (ngx_http_webhook_json.c: no DOM, the first duplicate wins, a body over
+ * 1 MiB is not looked into).  A body that is not JSON has no signature:
+ * signature_missing.
  */
 
 
