@@ -718,6 +718,9 @@ ngx_int_t ngx_http_webhook_ed25519_match(ngx_http_request_t *r,
 /* ngx_http_webhook_asym.c */
 ngx_int_t ngx_http_webhook_asym_init(ngx_conf_t *cf,
     ngx_http_webhook_loc_conf_t *wlcf);
+
+/* ngx_http_webhook_sendgrid.c, ngx_http_webhook_paypal.c,
+   ngx_http_webhook_sns.c */
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_sendgrid_scheme;
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_paypal_scheme;
 extern const ngx_http_webhook_scheme_t  ngx_http_webhook_sns_scheme;

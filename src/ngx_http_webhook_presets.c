@@ -649,8 +649,8 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
     /*
      * SendGrid's Signed Event Webhook: ECDSA P-256 / SHA-256 over
      * timestamp + body, base64 DER signature, the key pinned with
-     * webhook_public_key: ngx_http_webhook_asym.c.  The body is an array
-     * of events.
+     * webhook_public_key: ngx_http_webhook_sendgrid.c.  The body is an
+     * array of events.
      */
     { ngx_string("sendgrid"),
       SHA256_B64,
@@ -699,7 +699,7 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
     /*
      * PayPal: SHA256withRSA of transmission id|time|webhook id|crc32(body)
      * by the certificate PAYPAL-CERT-URL names, pinned with
-     * webhook_public_key ... url=: ngx_http_webhook_asym.c.
+     * webhook_public_key ... url=: ngx_http_webhook_paypal.c.
      */
     { ngx_string("paypal"),
       SHA256_B64,
@@ -716,7 +716,7 @@ static const ngx_http_webhook_preset_t  ngx_http_webhook_presets[] = {
      * Amazon SNS: the JSON body carries Signature, SHA1withRSA or
      * SHA256withRSA (SignatureVersion 1, 2) of SNS's canonical string, by
      * the certificate SigningCertURL names, pinned with webhook_public_key
-     * ... url=: ngx_http_webhook_asym.c.
+     * ... url=: ngx_http_webhook_sns.c.
      */
     { ngx_string("sns"),
       SHA256_B64,
