@@ -355,6 +355,11 @@ sub run {
     my @wait = @{ $self->{_listen}{$conf} || [] };
     my $deadline = now() + 10;
 
+    # every worker the configuration asks for (a test that counts them
+    # must not see the first one alone)
+    my ($workers) = $self->read_file($conf) =~ /^\s*worker_processes\s+(\d+);/m;
+    $workers ||= 1;
+
     while (1) {
         if (waitpid($pid, WNOHANG) == $pid) {
             delete $self->{_nginx_pid};
@@ -371,7 +376,7 @@ sub run {
         if ($pidfile eq $pid) {
             @wait = grep { !_can_connect(@$_) } @wait;
             last if !@wait && ($self->{_no_master}{$conf}
-                               || $self->worker_pids);
+                               || $self->worker_pids >= $workers);
         }
 
         if (now() > $deadline) {
