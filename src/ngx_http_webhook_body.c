@@ -154,6 +154,99 @@ ngx_http_webhook_body_copy(ngx_http_webhook_body_cursor_t *cur, u_char *dst,
 }
 
 
+/*
+ * The body's exact bytes as one span, for a parser that needs them in one
+ * piece.  One buffer in memory (the usual case: the body fit
+ * client_body_buffer_size) is used where it is, unless copy is set: it is
+ * the buffer proxy sends upstream, so a parser that writes in place (a
+ * form decoder) asks for a copy.  Otherwise the body is gathered once
+ * into one allocation of its size from r->pool, the parts on disk read
+ * straight into it.  An empty body is an empty span.
+ */
+
+ngx_int_t
+ngx_http_webhook_body_span(ngx_http_request_t *r, ngx_uint_t copy,
+    ngx_str_t *body)
+{
+    off_t         len, saved;
+    size_t        size;
+    u_char       *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_null(body);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (!copy && cl->next == NULL && !cl->buf->in_file
+        && ngx_buf_in_memory(cl->buf))
+    {
+        body->data = cl->buf->pos;
+        body->len = cl->buf->last - cl->buf->pos;
+        return NGX_OK;
+    }
+
+    len = ngx_http_webhook_body_length(r);
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    if ((uint64_t) len > NGX_MAX_SIZE_T_VALUE / 2) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    body->len = (size_t) len;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        b = cl->buf;
+        size = (size_t) ngx_http_webhook_buf_size(b);
+
+        if (size == 0) {
+            continue;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, size);
+            continue;
+        }
+
+        saved = b->file->offset;
+
+        n = ngx_read_file(b->file, p, size, b->file_pos);
+
+        b->file->offset = saved;
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if ((size_t) n != size) {
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "webhook: short read of client body temp file "
+                          "\"%V\": %z of %uz bytes", &b->file->name, n,
+                          size);
+            return NGX_ERROR;
+        }
+
+        p += size;
+    }
+
+    return NGX_OK;
+}
+
+
 off_t
 ngx_http_webhook_body_length(ngx_http_request_t *r)
 {

@@ -130,42 +130,30 @@ static ngx_int_t
 ngx_http_webhook_braintree_fields(ngx_http_request_t *r, ngx_str_t *sig,
     ngx_str_t *payload)
 {
-    off_t                            len;
-    u_char                          *buf;
-    ssize_t                          n, got, i;
-    webhook_form_param_t            *params;
-    ngx_http_webhook_body_cursor_t   cur;
+    ssize_t                n, i;
+    ngx_str_t              body;
+    webhook_form_param_t  *params;
 
     ngx_str_null(sig);
     ngx_str_null(payload);
 
-    len = ngx_http_webhook_body_length(r);
+    /* a copy: the form is decoded in place */
 
-    if (len == 0) {
+    if (ngx_http_webhook_body_span(r, 1, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (body.len == 0) {
         return NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
     }
 
-    if ((uint64_t) len > NGX_MAX_SIZE_T_VALUE / 2) {
-        return NGX_ERROR;
-    }
-
-    buf = ngx_pnalloc(r->pool, (size_t) len);
     params = ngx_palloc(r->pool, WEBHOOK_FORM_MAX_PARAMS
                                  * sizeof(webhook_form_param_t));
-
-    if (buf == NULL || params == NULL) {
+    if (params == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_webhook_body_open(&cur, r);
-
-    got = ngx_http_webhook_body_copy(&cur, buf, (size_t) len);
-
-    if (got != (ssize_t) len) {
-        return NGX_ERROR;
-    }
-
-    n = webhook_form_parse(buf, (size_t) len, params,
+    n = webhook_form_parse(body.data, body.len, params,
                            WEBHOOK_FORM_MAX_PARAMS);
 
     if (n < 0) {

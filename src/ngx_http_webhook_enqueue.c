@@ -36,8 +36,6 @@
 
 static ngx_int_t ngx_http_webhook_enqueue_handler(ngx_http_request_t *r);
 static void ngx_http_webhook_enqueue_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_webhook_enqueue_bytes(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_webhook_enqueue_fields(ngx_http_request_t *r,
     ngx_str_t *fields, ngx_uint_t *n);
 static void ngx_http_webhook_enqueue_cleanup(void *data);
@@ -339,7 +337,7 @@ ngx_http_webhook_enqueue_body(ngx_http_request_t *r)
 /*
  * The field/value pairs, in order.  Every value points into memory that
  * lives as long as the request; only the body may be copied (see
- * ngx_http_webhook_enqueue_bytes()).
+ * ngx_http_webhook_body_span()).
  */
 
 static ngx_int_t
@@ -361,7 +359,7 @@ ngx_http_webhook_enqueue_fields(ngx_http_request_t *r, ngx_str_t *fields,
         ngx_str_null(&fields[2 * i + 1]);
     }
 
-    if (ngx_http_webhook_enqueue_bytes(r, &fields[1]) != NGX_OK) {
+    if (ngx_http_webhook_body_span(r, 0, &fields[1]) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -423,88 +421,6 @@ ngx_http_webhook_enqueue_fields(ngx_http_request_t *r, ngx_str_t *fields,
     }
 
     *n = k;
-
-    return NGX_OK;
-}
-
-
-/*
- * The body's exact bytes as one span.  One buffer in memory (the usual
- * case: the body fit client_body_buffer_size) is used where it is;
- * otherwise the body is gathered once into one allocation of its size,
- * the parts on disk read straight into it.
- */
-
-static ngx_int_t
-ngx_http_webhook_enqueue_bytes(ngx_http_request_t *r, ngx_str_t *body)
-{
-    off_t         len;
-    size_t        size;
-    u_char       *p;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        ngx_str_null(body);
-        return NGX_OK;
-    }
-
-    cl = r->request_body->bufs;
-
-    if (cl->next == NULL && !cl->buf->in_file && ngx_buf_in_memory(cl->buf))
-    {
-        body->data = cl->buf->pos;
-        body->len = cl->buf->last - cl->buf->pos;
-        return NGX_OK;
-    }
-
-    len = ngx_http_webhook_body_length(r);
-
-    if (len == 0) {
-        ngx_str_null(body);
-        return NGX_OK;
-    }
-
-    if ((uint64_t) len > NGX_MAX_SIZE_T_VALUE) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, (size_t) len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-    body->len = (size_t) len;
-
-    for ( /* void */ ; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (b->in_file) {
-            size = (size_t) (b->file_last - b->file_pos);
-
-            n = ngx_read_file(b->file, p, size, b->file_pos);
-
-            if (n == NGX_ERROR) {
-                return NGX_ERROR;
-            }
-
-            if ((size_t) n != size) {
-                ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                              "webhook: short read of client body temp "
-                              "file \"%V\": %z of %uz bytes",
-                              &b->file->name, n, size);
-                return NGX_ERROR;
-            }
-
-        } else {
-            size = b->last - b->pos;
-            ngx_memcpy(p, b->pos, size);
-        }
-
-        p += size;
-    }
 
     return NGX_OK;
 }

@@ -757,6 +757,8 @@ ssize_t ngx_http_webhook_body_next(ngx_http_webhook_body_cursor_t *cur,
 ssize_t ngx_http_webhook_body_copy(ngx_http_webhook_body_cursor_t *cur,
     u_char *dst, size_t size);
 off_t ngx_http_webhook_body_length(ngx_http_request_t *r);
+ngx_int_t ngx_http_webhook_body_span(ngx_http_request_t *r, ngx_uint_t copy,
+    ngx_str_t *body);
 
 /* ngx_http_webhook_json.c */
 ngx_int_t ngx_http_webhook_json_string(ngx_http_request_t *r,

@@ -58,38 +58,20 @@ static ngx_int_t
 ngx_http_webhook_sns_body(ngx_http_request_t *r,
     ngx_http_webhook_loc_conf_t *wlcf, ngx_http_webhook_ctx_t *ctx)
 {
-    off_t                            len;
-    u_char                          *buf;
-    json_t                          *root;
-    ssize_t                          got;
-    ngx_int_t                        rc;
-    json_error_t                     err;
-    ngx_http_webhook_body_cursor_t   cur;
+    json_t        *root;
+    ngx_str_t      body;
+    ngx_int_t      rc;
+    json_error_t   err;
 
-    len = ngx_http_webhook_body_length(r);
+    if (ngx_http_webhook_body_span(r, 0, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
-    if (len == 0) {
+    if (body.len == 0) {
         return NGX_HTTP_WEBHOOK_SIGNATURE_MISSING;
     }
 
-    if ((uint64_t) len > NGX_MAX_SIZE_T_VALUE / 2) {
-        return NGX_ERROR;
-    }
-
-    buf = ngx_pnalloc(r->pool, (size_t) len);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_webhook_body_open(&cur, r);
-
-    got = ngx_http_webhook_body_copy(&cur, buf, (size_t) len);
-
-    if (got != (ssize_t) len) {
-        return NGX_ERROR;
-    }
-
-    root = json_loadb((const char *) buf, (size_t) len,
+    root = json_loadb((const char *) body.data, body.len,
                       JSON_REJECT_DUPLICATES, &err);
 
     if (root == NULL) {

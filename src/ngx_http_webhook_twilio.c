@@ -157,35 +157,20 @@ static ngx_int_t
 ngx_http_webhook_twilio_form(ngx_http_request_t *r,
     ngx_http_webhook_ctx_t *ctx, webhook_form_param_t **params, size_t *n)
 {
-    u_char                          *buf;
-    off_t                            len;
-    ssize_t                          got, count;
-    ngx_http_webhook_body_cursor_t   cur;
+    ssize_t    count;
+    ngx_str_t  body;
 
     *params = NULL;
     *n = 0;
 
-    len = ngx_http_webhook_body_length(r);
+    /* a copy: the form is decoded in place */
 
-    if (len == 0) {
+    if (ngx_http_webhook_body_span(r, 1, &body) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (body.len == 0) {
         return NGX_OK;
-    }
-
-    if ((uint64_t) len > NGX_MAX_SIZE_T_VALUE / 2) {
-        return NGX_ERROR;
-    }
-
-    buf = ngx_pnalloc(r->pool, (size_t) len);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_webhook_body_open(&cur, r);
-
-    got = ngx_http_webhook_body_copy(&cur, buf, (size_t) len);
-
-    if (got != (ssize_t) len) {
-        return NGX_ERROR;
     }
 
     *params = ngx_palloc(r->pool, WEBHOOK_FORM_MAX_PARAMS
@@ -194,7 +179,7 @@ ngx_http_webhook_twilio_form(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    count = webhook_form_parse(buf, (size_t) len, *params,
+    count = webhook_form_parse(body.data, body.len, *params,
                                WEBHOOK_FORM_MAX_PARAMS);
 
     if (count < 0) {
