@@ -4,9 +4,10 @@
  *
  * After ngx_http_read_client_request_body() the body is a chain of memory
  * buffers or, once it spilled past client_body_buffer_size, an in-file
- * buffer over the temp file.  Memory is handed out in place; file data is
- * pread() into a scratch buffer.  Nothing here moves pos or file_pos, and
- * the file offset is restored: proxy sends this same chain upstream.
+ * buffer over the temp file.  The cursor hands memory out in place and
+ * pread()s file data into a scratch buffer; a parser that needs the body
+ * in one piece gets it as one span.  Nothing here moves pos or file_pos,
+ * and the file offset is restored: proxy sends this same chain upstream.
  */
 
 
