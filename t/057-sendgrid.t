@@ -17,12 +17,12 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 
-use File::Temp;
 use Math::BigInt;
 use MIME::Base64 qw(encode_base64);
 
 use Test::Webhook;
 use Test::Webhook::SDK;
+use Test::Webhook::Sign qw(openssl_sign);
 
 ###############################################################################
 
@@ -120,15 +120,7 @@ $t->run;
 
 sub ecdsa {
     my ($key, $msg) = @_;
-
-    my $in = File::Temp->new(DIR => $dir);
-    binmode $in;
-    print $in $msg;
-    close $in;
-
-    my $sig = `openssl dgst -sha256 -sign $dir/$key.key $in`;
-    die "openssl dgst failed" if $? || !length $sig;
-    return $sig;
+    return openssl_sign("$dir/$key.key", 'sha256', $msg);
 }
 
 sub sg {

@@ -19,11 +19,11 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 
-use File::Temp;
 use MIME::Base64 qw(encode_base64);
 use POSIX qw(strftime);
 
 use Test::Webhook;
+use Test::Webhook::Sign qw(crc32 openssl_sign);
 
 ###############################################################################
 
@@ -114,7 +114,7 @@ $t->run;
 
 ###############################################################################
 
-# CRC-32 (IEEE, as zlib), unsigned
+# CRC-32's table (IEEE), for forging a body to a given CRC below
 
 my @crc_table = map {
     my $c = $_;
@@ -122,22 +122,9 @@ my @crc_table = map {
     $c;
 } 0 .. 255;
 
-sub crc32 {
-    my ($s) = @_;
-    my $c = 0xFFFFFFFF;
-    $c = $crc_table[($c ^ ord $_) & 0xFF] ^ ($c >> 8) for split //, $s;
-    return $c ^ 0xFFFFFFFF;
-}
-
 sub rsa_sign {
     my ($key, $msg) = @_;
-    my $in = File::Temp->new(DIR => $dir);
-    binmode $in;
-    print $in $msg;
-    close $in;
-    my $sig = `openssl dgst -sha256 -sign $dir/$key.key $in`;
-    die "openssl dgst failed" if $? || !length $sig;
-    return encode_base64($sig, '');
+    return encode_base64(openssl_sign("$dir/$key.key", 'sha256', $msg), '');
 }
 
 sub iso { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime $_[0]) }

@@ -18,12 +18,12 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 
-use File::Temp;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use POSIX qw(strftime);
 
 use Test::Webhook;
+use Test::Webhook::Sign qw(openssl_sign);
 
 ###############################################################################
 
@@ -97,13 +97,7 @@ sub canonical {
 
 sub rsa_sign {
     my ($key, $digest, $msg) = @_;
-    my $in = File::Temp->new(DIR => $dir);
-    binmode $in;
-    print $in $msg;
-    close $in;
-    my $sig = `openssl dgst -$digest -sign $dir/$key.key $in`;
-    die "openssl dgst failed" if $? || !length $sig;
-    return encode_base64($sig, '');
+    return encode_base64(openssl_sign("$dir/$key.key", $digest, $msg), '');
 }
 
 # a message: %o overrides fields (undef deletes), key, and "signed" (the

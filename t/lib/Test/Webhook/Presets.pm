@@ -33,14 +33,13 @@ use warnings;
 use Digest::SHA qw(sha1 hmac_sha256 hmac_sha256_hex hmac_sha1 hmac_sha1_hex
                    hmac_sha512_hex);
 use Exporter qw(import);
-use File::Temp ();
 use JSON::PP ();
 use MIME::Base64 qw(encode_base64 decode_base64);
 use POSIX qw(strftime);
 
 use Test::Webhook::Ed25519 qw(ed25519_sign);
 use Test::Webhook::Sign qw(b64 stripe_header standard_headers twilio_sig
-                           form_encode);
+                           form_encode crc32 openssl_sign);
 
 our @EXPORT_OK = qw(presets);
 
@@ -73,19 +72,6 @@ sub json_body {
          . qq("object":"page","entry":[{"id":"$tag"}],"pad":"$pad"});
 }
 
-# CRC-32 (IEEE, as zlib), for PayPal's signed string
-my @CRC = map {
-    my $c = $_;
-    $c = ($c & 1) ? (0xEDB88320 ^ ($c >> 1)) : ($c >> 1) for 1 .. 8;
-    $c;
-} 0 .. 255;
-
-sub crc32 {
-    my $c = 0xFFFFFFFF;
-    $c = $CRC[($c ^ ord $_) & 0xFF] ^ ($c >> 8) for split //, $_[0];
-    return $c ^ 0xFFFFFFFF;
-}
-
 sub presets {
     my ($t) = @_;
     my $dir = $t->testdir;
@@ -108,13 +94,7 @@ sub presets {
     # base64 of a signature of $msg by the key $key, digest $digest
     my $pkey_sign = sub {
         my ($key, $digest, $msg) = @_;
-        my $in = File::Temp->new(DIR => $dir);
-        binmode $in;
-        print $in $msg;
-        close $in;
-        my $sig = `openssl dgst -$digest -sign $dir/$key.key $in`;
-        die "openssl dgst -sign $key failed" if $? || !length $sig;
-        return encode_base64($sig, '');
+        return b64(openssl_sign("$dir/$key.key", $digest, $msg));
     };
 
     my %p;

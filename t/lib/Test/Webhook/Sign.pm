@@ -10,6 +10,8 @@ use warnings;
 use Digest::SHA qw(hmac_sha256 hmac_sha256_hex hmac_sha1 hmac_sha1_hex
                    hmac_sha512_hex);
 use Exporter qw(import);
+use File::Basename qw(dirname);
+use File::Temp ();
 use MIME::Base64 qw(encode_base64 decode_base64);
 
 our @EXPORT_OK = qw(
@@ -19,6 +21,7 @@ our @EXPORT_OK = qw(
     shopify_header
     slack_sig slack_headers
     twilio_sig form_encode hubspot_sig square_sig
+    crc32 openssl_sign
     hmac_sha256_hex hmac_sha1_hex hmac_sha512_hex b64
 );
 
@@ -170,6 +173,38 @@ sub hubspot_sig {
 sub square_sig {
     my ($key, $url, $body) = @_;
     return b64(hmac_sha256("$url$body", $key));
+}
+
+# PayPal signs the body's CRC-32 (IEEE, as zlib), as an unsigned number.
+
+my @CRC = map {
+    my $c = $_;
+    $c = ($c & 1) ? (0xEDB88320 ^ ($c >> 1)) : ($c >> 1) for 1 .. 8;
+    $c;
+} 0 .. 255;
+
+sub crc32 {
+    my ($s) = @_;
+    my $c = 0xFFFFFFFF;
+    $c = $CRC[($c ^ ord $_) & 0xFF] ^ ($c >> 8) for split //, $s;
+    return $c ^ 0xFFFFFFFF;
+}
+
+# SendGrid, PayPal, SNS: the raw signature (DER for ECDSA, PKCS #1 v1.5
+# for RSA) of $msg by the PEM private key in $keyfile, digest 'sha1' or
+# 'sha256', made by the openssl command line.
+
+sub openssl_sign {
+    my ($keyfile, $digest, $msg) = @_;
+
+    my $in = File::Temp->new(DIR => dirname($keyfile));
+    binmode $in;
+    print $in $msg;
+    close $in;
+
+    my $sig = `openssl dgst -$digest -sign $keyfile $in`;
+    die "openssl dgst -sign $keyfile failed" if $? || !length $sig;
+    return $sig;
 }
 
 1;
