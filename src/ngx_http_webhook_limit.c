@@ -481,7 +481,7 @@ ngx_http_webhook_limit_check(ngx_http_request_t *r,
             st[i].key.len = 0;
         }
 
-        st[i].hash = ngx_crc32_short(st[i].key.data, st[i].key.len);
+        st[i].hash = ngx_http_webhook_zone_hash(&st[i].key);
     }
 
     now_ms = ngx_http_webhook_now_ms();

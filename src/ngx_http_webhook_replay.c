@@ -347,8 +347,7 @@ ngx_http_webhook_replay_key(ngx_http_request_t *r,
         key->len = 65535;
     }
 
-    ctx->replay_hash[ctx->replay_nkeys] = ngx_crc32_short(key->data,
-                                                          key->len);
+    ctx->replay_hash[ctx->replay_nkeys] = ngx_http_webhook_zone_hash(key);
     ctx->replay_nkeys++;
 
     return NGX_OK;

@@ -4,7 +4,7 @@
  *
  * The storage under both the rate limits and the replay records, in the
  * shape of ngx_http_limit_req_module: a slab zone holding an rbtree keyed
- * by ngx_crc32_short of the key (equal hashes ordered by the key bytes)
+ * by the MurmurHash2 of the key (equal hashes ordered by the key bytes)
  * and an LRU queue.  Callers hold the
  * zone's slab mutex (the one the master releases if a worker dies holding
  * it) around every call here, and keep that critical section to a lookup
