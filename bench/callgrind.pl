@@ -451,8 +451,8 @@ my @stages = (
     [ json      => qr/^ngx_http_webhook_json_(string|field)$/ ],
     [ replay    => qr/^ngx_http_webhook_replay_(check|finish|claim)$/ ],
     [ variables => qr/^ngx_http_webhook_variable$/ ],
-    [ redis     => qr/^ngx_http_webhook_redis\w*_(sync|watch|read|write)
-                        _handler$/x ],
+    [ redis     => qr/^ngx_http_webhook_(redis\w*_(watch|read|write)_handler
+                                         |limit_tick)$/x ],
 );
 
 # a header filter's inclusive count holds every filter after it: its own
@@ -497,7 +497,7 @@ sub stage_counts {
     my %by;
 
     # the Redis sync rounds in the batch, whatever the requests did
-    $by{rounds} = $calls->{ngx_http_webhook_redis_sync_handler} // 0;
+    $by{rounds} = $calls->{ngx_http_webhook_limit_tick} // 0;
 
     for my $s (@stages) {
         my ($name, $inclusive, $own) = @$s;
