@@ -3,8 +3,9 @@
 # A hostile-traffic campaign against one nginx with two workers: a seeded,
 # deterministic generator sends at least 10,000 requests to every location
 # type (each preset, the Svix senders clerk and resend, a custom scheme,
-# allowlist, limit, replay, status; the deliveries are made as
-# t/lib/Test/Webhook/Presets.pm says), mixing
+# allowlist, limit, replay, enqueue into a real redis-server's stream,
+# status; the deliveries are made as t/lib/Test/Webhook/Presets.pm says),
+# mixing
 # valid deliveries with every malformation the parsers can meet: 16 KiB
 # and 64 KiB header values, repeated and 1,000-candidate signature
 # headers, NUL bytes, invalid UTF-8, timestamps that overflow, are
@@ -14,10 +15,11 @@
 #
 # It asserts: no 5xx; no crash or [alert] (the harness's log check); every
 # response within a bound; no connection left open once the clients are
-# done (stub_status); the upstream received only deliveries whose
-# signature was valid, each byte-identical and at most once, and every
-# valid delivery answered 2xx as forwarded was received; the workers are
-# the same processes at the end, and their RSS grew within a bound.
+# done (stub_status); the upstream and the stream received only
+# deliveries whose signature was valid, each byte-identical and at most
+# once, and every valid delivery answered 2xx as forwarded (or queued)
+# was received; the workers are the same processes at the end, and their
+# RSS grew within a bound.
 #
 # TEST_WEBHOOK_CAMPAIGN_SEED and TEST_WEBHOOK_CAMPAIGN_REQUESTS change the
 # seed (default 12) and the count (default 10,000).
@@ -38,6 +40,7 @@ use Time::HiRes ();
 
 use Test::Webhook;
 use Test::Webhook::Presets qw(presets);
+use Test::Webhook::Redis;
 
 my $SEED = $ENV{TEST_WEBHOOK_CAMPAIGN_SEED} // 12;
 my $TOTAL = $ENV{TEST_WEBHOOK_CAMPAIGN_REQUESTS} // 10000;
@@ -47,6 +50,13 @@ my $BODY_MAX = 65536;    # client_max_body_size
 
 my $t = Test::Webhook->new;
 
+# build.sh installs redis-server with the test packages: the enqueue
+# location is part of the campaign, not an option of it
+die "redis-server and redis-cli are needed\n"
+    unless Test::Webhook::Redis::available();
+my $redis = Test::Webhook::Redis->new(dir => $t->testdir);
+my $redis_port = $redis->port;
+
 ###############################################################################
 # the presets: location lines, secrets and how a valid delivery is made
 
@@ -54,7 +64,7 @@ my %P = presets($t);
 my @presets = sort keys %P;
 
 # the other location types, each a github location with one more step
-my @extra = qw(allow limit replay);
+my @extra = qw(allow limit replay enqueue);
 my @locations = (@presets, @extra, 'status');
 
 my $locs = '';
@@ -89,6 +99,8 @@ http {
     http2_max_header_size 160k;
 
     webhook_replay_zone zone=ids:4m ttl=10m;
+
+    webhook_redis redis://127.0.0.1:$redis_port timeout=5s prefix=t111:;
     webhook_limit_zone zone=per_ip:1m key=\$binary_remote_addr rate=600r/m;
 
     server {
@@ -116,6 +128,12 @@ $locs
             webhook_secret file:%%TESTDIR%%/github.secret;
             webhook_replay zone=ids;
             proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /enqueue {
+            webhook_verify github;
+            webhook_secret file:%%TESTDIR%%/github.secret;
+            webhook_enqueue stream=campaign;
         }
 
         location = /status {
@@ -568,6 +586,11 @@ sub rss_kb {
 my $port = $t->port(8080);
 my $h2port = $t->port(8081);
 
+ok($t->wait_until(sub {
+    my $j = $t->status_json;
+    return $j && ($j->{redis}{connected_workers} // 0) == 2;
+}, timeout => 10), 'both workers connected to Redis');
+
 # warm up (the zones, OpenSSL, every location once), then measure
 
 {
@@ -586,6 +609,7 @@ my @workers = sort { $a <=> $b } $t->worker_pids;
 is(scalar @workers, 2, 'two workers');
 my %rss_before = map { $_ => rss_kb($_) } @workers;
 $t->upstream_reset;
+$redis->command('DEL', 'campaign');
 
 ###############################################################################
 # the campaign: clients in parallel, each its own seeded stream, and one
@@ -697,7 +721,17 @@ my (%got, @unsigned, @altered);
 # them cannot lose it: the request is the one whose recorded (valid) body
 # is exactly this one, among every tag the body names
 
-for my $u (@{ $t->upstream_requests }) {
+# the stream's entries: what webhook_enqueue queued, as the upstream's
+# requests are what proxy_pass forwarded
+my $entries = $redis->command('XRANGE', 'campaign', '-', '+');
+my @queued;
+for my $e (@{ ref $entries eq 'ARRAY' ? $entries : [] }) {
+    my %f = @{ $e->[1] };
+    push @queued, { uri => '/enqueue (stream)', body => $f{body} };
+}
+diag(sprintf 'stream: %d entries', scalar @queued);
+
+for my $u (@{ $t->upstream_requests }, @queued) {
     my %cand = map { $_ => 1 } $u->{body} =~ /\b([cs]\d+n\d+|s\d+)\b/g;
     my @s = map { @{ $sent{$_} || [] } } sort keys %cand;
     my ($match) = grep { $_->{valid} && defined $_->{body}
@@ -713,7 +747,8 @@ for my $u (@{ $t->upstream_requests }) {
     }
 }
 
-is(scalar @unsigned, 0, 'the upstream received only validly signed requests')
+is(scalar @unsigned, 0,
+   'the upstream and the stream received only validly signed requests')
     or diag("@unsigned[0 .. ($#unsigned < 9 ? $#unsigned : 9)]");
 is(scalar @altered, 0, 'byte-identical to what was signed')
     or diag("@altered[0 .. ($#altered < 9 ? $#altered : 9)]");
@@ -728,7 +763,8 @@ for my $res (@results) {
     push @lost, "$res->{tag} /$res->{loc} $res->{kind}"
         unless $got{$res->{tag}};
 }
-is(scalar @lost, 0, 'every valid delivery answered 2xx reached the upstream')
+is(scalar @lost, 0,
+   'every valid delivery answered 2xx reached the upstream or the stream')
     or diag(join "\n", @lost[0 .. ($#lost < 9 ? $#lost : 9)]);
 
 my @valid_ok = grep { $_->{must} && $_->{status} =~ /^2/ } @results;
@@ -738,7 +774,7 @@ my ($fewest) = sort { $valid_locs{$a} <=> $valid_locs{$b} } keys %valid_locs;
 diag(sprintf 'valid deliveries forwarded: %d at %d locations, fewest %d '
      . '(/%s)', scalar @valid_ok, scalar keys %valid_locs,
      $valid_locs{$fewest}, $fewest) if $fewest;
-my @missing = grep { !$valid_locs{$_} } @presets, qw(allow replay);
+my @missing = grep { !$valid_locs{$_} } @presets, qw(allow replay enqueue);
 is("@missing", '', 'valid deliveries passed at every preset location');
 
 my @dups = grep { $_->{loc} eq 'replay' && ($_->{rep} // 1) == 2 } @results;
