@@ -29,6 +29,7 @@
 #include "webhook_cidr.h"
 #include "webhook_window.h"
 #include "webhook_histogram.h"
+#include "webhook_murmur.h"
 #include "webhook_redis_url.h"
 
 
@@ -791,14 +792,15 @@ ngx_http_webhook_zone_t *ngx_http_webhook_zone_named(ngx_conf_t *cf,
 ngx_int_t ngx_http_webhook_zones_check(ngx_conf_t *cf);
 
 /*
- * The hash a key is filed under: MurmurHash2 (nginx's, as split_clients
- * uses), a few instructions per 4 bytes where CRC-32 spent 14 per byte.
- * Ids are the sender's (or an attacker's) choice, and colliding hashes
- * are easy to make: entries with equal hashes are ordered by their key
- * bytes, so a collision costs a compare, never a list walk.
+ * The hash a key is filed under: MurmurHash2 (src/core/webhook_murmur.c,
+ * nginx's ngx_murmur_hash2 without its signed shifts), a few instructions
+ * per 4 bytes where CRC-32 spent 14 per byte.  Ids are the sender's (or an
+ * attacker's) choice, and colliding hashes are easy to make: entries with
+ * equal hashes are ordered by their key bytes, so a collision costs a
+ * compare, never a list walk.
  */
 #define ngx_http_webhook_zone_hash(key)                                       \
-    ngx_murmur_hash2((key)->data, (key)->len)
+    webhook_murmur2((key)->data, (key)->len)
 
 ngx_http_webhook_entry_t *ngx_http_webhook_zone_lookup(
     ngx_http_webhook_zone_t *zone, uint32_t hash, ngx_str_t *key);

@@ -6,8 +6,8 @@
 #
 #     prove -v t/000-core.t
 #
-# WEBHOOK_VECTORS overrides the vectors directory (default t/vectors, a
-# copy of the project's shared/vectors); CC overrides the compiler.
+# WEBHOOK_VECTORS overrides the vectors directory (default t/vectors, the
+# providers' documented examples); CC overrides the compiler.
 
 use strict;
 use warnings;

@@ -3,7 +3,7 @@
  *
  *     test_core [VECTORS_DIR]
  *
- * VECTORS_DIR holds the providers' signed bytes (shared/vectors/NAME.msg);
+ * VECTORS_DIR holds the providers' signed bytes (t/vectors/NAME.msg);
  * without it the provider vector tests are skipped.
  */
 
@@ -24,6 +24,7 @@ main(int argc, char **argv)
     test_cidr();
     test_window();
     test_histogram();
+    test_murmur();
     test_custom();
     test_redis_url();
     test_form();

@@ -21,6 +21,7 @@ void test_timestamp(void);
 void test_cidr(void);
 void test_window(void);
 void test_histogram(void);
+void test_murmur(void);
 void test_custom(void);
 void test_redis_url(void);
 

@@ -115,7 +115,7 @@ static const rfc_vector_t  rfc_vectors[] = {
 };
 
 
-/* shared/providers.md section 4 and shared/vectors/vectors.json */
+/* the providers' documented examples (t/vectors/) */
 
 static const provider_vector_t  provider_vectors[] = {
 
