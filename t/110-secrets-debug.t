@@ -5,8 +5,10 @@
 # module variable, valid, forged, replayed and wrongly keyed deliveries to
 # HMAC presets, the custom scheme and a Redis-backed replay cache with a
 # password leave in no log:
-#  - any configured secret, in any form (as written, the Standard Webhooks
-#    key bytes in hex or base64), or the Redis password;
+#  - any configured secret, in any form (as written; the key bytes it
+#    becomes, in hex or base64: Standard Webhooks' and Airtable's base64,
+#    Adyen's hex, Braintree's SHA-1 of the private key), or the Redis
+#    password;
 #  - the MAC the module computed for a forged request (it would be a valid
 #    signature for the forger's body);
 #  - from the module's own lines, the full signature a client sent.  (nginx
@@ -24,14 +26,16 @@ no warnings 'portable';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 
+use JSON::PP ();
 use MIME::Base64 qw(encode_base64 decode_base64);
-use Digest::SHA qw(hmac_sha256_hex hmac_sha256);
+use Digest::SHA qw(hmac_sha256_hex hmac_sha256 hmac_sha1_hex sha1 sha1_hex);
+use POSIX qw(strftime);
 use Test::More;
 
 use Test::Webhook;
 use Test::Webhook::Redis;
 use Test::Webhook::Sign qw(stripe_header github_header standard_headers
-                           slack_headers);
+                           slack_headers form_encode);
 
 plan(skip_all => 'redis-server not installed')
     unless Test::Webhook::Redis->available;
@@ -50,8 +54,21 @@ sub secrets {
         standard => 'whsec_' . encode_base64("std-key-$gen-5b81c0de7f42a9", ''),
         slack    => "slack_${gen}_8e2a60f4c1d3",
         custom   => "custom_${gen}_d04b7a93e65c",
+        airtable => encode_base64("airtable-key-$gen-0123456789abcd", ''),
+        adyen    => unpack('H*', "adyen-key-$gen-0123456789abcdef0"),
+        braintree => "pk_${gen}_7f1c:priv_${gen}_9d3e7a1c5b",
         redis    => "redis_pass_${gen}_6c1f8e2a90",
     };
+}
+
+# the key bytes a secret becomes, where they are not the secret as written
+
+sub derived {
+    my ($k) = @_;
+    my ($priv) = $k->{braintree} =~ /:(.*)/;
+    return (decode_base64(substr($k->{standard}, 6)),
+            decode_base64($k->{airtable}), pack('H*', $k->{adyen}),
+            sha1($priv));
 }
 
 my %s = (old => secrets('old'), new => secrets('new'));
@@ -122,6 +139,24 @@ http {
             proxy_pass http://%%UPSTREAM%%;
         }
 
+        location /airtable {
+            webhook_verify airtable;
+            webhook_secret file:%%TESTDIR%%/airtable.secret;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /adyen {
+            webhook_verify adyen;
+            webhook_secret file:%%TESTDIR%%/adyen.secret;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
+        location /braintree {
+            webhook_verify braintree;
+            webhook_secret file:%%TESTDIR%%/braintree.secret;
+            proxy_pass http://%%UPSTREAM%%;
+        }
+
         location /custom {
             webhook_verify custom;
             webhook_secret file:%%TESTDIR%%/custom.secret;
@@ -188,6 +223,60 @@ sub send_all {
         push @computed, hmac_sha256_hex($body, $k->{custom}) if $forge;
         $t->http(path => '/custom', body => $body,
                  headers => [['X-Custom-Signature', "t=1,sig=$sig"]]);
+
+        # Airtable: the signed timestamp is the body's
+        my $ts = strftime('%Y-%m-%dT%H:%M:%S.000Z', gmtime $now);
+        my ($at, $at_signed) = map { qq({"base":{"id":"app$n"},"n":$_,)
+                                     . qq("timestamp":"$ts"}) }
+                               $n, $forge ? "$n.5" : $n;
+        my $atkey = decode_base64($k->{airtable});
+        $sig = hmac_sha256_hex($at_signed, $atkey);
+        push @sent_sigs, $sig;
+        push @computed, hmac_sha256_hex($at, $atkey) if $forge;
+        $t->http(path => '/airtable', body => $at,
+                 headers => [['X-Airtable-Content-MAC',
+                              "hmac-sha256=$sig"]]);
+
+        # Adyen: the item carries its signature; a forgery signs another
+        # amount than the one sent
+        my %item = (pspReference => "psp$n", merchantAccountCode => 'ERP',
+                    merchantReference => "order-$n", eventCode => 'CAPTURE',
+                    success => 'true',
+                    amount => { value => 100 + $n, currency => 'EUR' });
+        my $signing = sub {
+            my ($value) = @_;
+            join ':', $item{pspReference}, '', $item{merchantAccountCode},
+                $item{merchantReference}, $value, 'EUR', $item{eventCode},
+                $item{success};
+        };
+        my $adkey = pack 'H*', $k->{adyen};
+        $sig = encode_base64(hmac_sha256($signing->(
+                   $forge ? 999 : $item{amount}{value}), $adkey), '');
+        push @sent_sigs, $sig;
+        push @computed, encode_base64(hmac_sha256(
+                   $signing->($item{amount}{value}), $adkey), '') if $forge;
+        $item{additionalData} = { hmacSignature => $sig };
+        $t->http(path => '/adyen',
+                 body => JSON::PP->new->canonical->encode({ live => 'false',
+                     notificationItems =>
+                         [{ NotificationRequestItem => \%item }] }),
+                 headers => [['Content-Type', 'application/json']]);
+
+        # Braintree: "public_key|hex" over bt_payload, keyed with SHA-1 of
+        # the private key
+        my ($pub, $priv) = split /:/, $k->{braintree}, 2;
+        my $payload = encode_base64("<notification><n>$n</n></notification>");
+        my $payload_signed = $forge
+            ? encode_base64("<notification><n>x$n</n></notification>")
+            : $payload;
+        $sig = hmac_sha1_hex($payload_signed, sha1($priv));
+        push @sent_sigs, $sig;
+        push @computed, hmac_sha1_hex($payload, sha1($priv)) if $forge;
+        $t->http(path => '/braintree',
+                 body => form_encode([bt_signature => "$pub|$sig"],
+                                     [bt_payload => $payload]),
+                 headers => [['Content-Type',
+                              'application/x-www-form-urlencoded']]);
     }
 
     # signed with the other generation's secrets: each is a mismatch
@@ -204,7 +293,7 @@ sub send_all {
 send_all('old');
 
 my $up = $t->upstream_count;
-is($up, 5, 'the five valid deliveries were forwarded (one github twice: '
+is($up, 8, 'the eight valid deliveries were forwarded (one github twice: '
            . 'the replay refused)');
 like($t->read_file('error.log'), qr/\[debug\]/,
      'the error log is at debug level');
@@ -217,9 +306,9 @@ like($t->read_file('error.log'), qr/webhook/,
 
 sub forms {
     my ($k) = @_;
-    my @f = values %$k;
-    my $std = decode_base64(substr($k->{standard}, 6));
-    push @f, unpack('H*', $std), encode_base64($std, ''), substr($k->{standard}, 6);
+    my @f = (values %$k, substr($k->{standard}, 6), uc $k->{adyen},
+             $k->{braintree} =~ /:(.*)/);
+    push @f, $_, unpack('H*', $_), encode_base64($_, '') for derived($k);
     return @f;
 }
 
@@ -244,7 +333,7 @@ sub check_logs {
 
     my @found = grep { my $sig = $_; grep { index($_, $sig) >= 0 } @module }
                 @sent_sigs;
-    ok(scalar(grep { /rejected: signature_mismatch/ } @module) >= 6,
+    ok(scalar(grep { /rejected: signature_mismatch/ } @module) >= 9,
        "$what: the module logged its rejections");
     is("@found", '', "$what: no full signature in the module's log lines");
 }
@@ -289,11 +378,9 @@ sub memory_has {
     return grep { $found{$_} } @needles;
 }
 
-# as written, and the key bytes the Standard Webhooks secret decodes to
-my @old = ((map { $s{old}{$_} } sort keys %{ $s{old} }),
-           decode_base64(substr($s{old}{standard}, 6)));
-my @new = ((map { $s{new}{$_} } sort keys %{ $s{new} }),
-           decode_base64(substr($s{new}{standard}, 6)));
+# as written, and the key bytes they become
+my @old = ((map { $s{old}{$_} } sort keys %{ $s{old} }), derived($s{old}));
+my @new = ((map { $s{new}{$_} } sort keys %{ $s{new} }), derived($s{new}));
 
 my $master = $t->nginx_pid;
 my @seen = memory_has($master, @old);
@@ -325,7 +412,7 @@ for my $pid ($t->worker_pids) {
 @computed = ();
 @sent_sigs = ();
 send_all('new');
-is($t->upstream_count - $up, 5, 'the new secrets verify');
+is($t->upstream_count - $up, 8, 'the new secrets verify');
 
 check_logs('after reload');
 
