@@ -169,11 +169,14 @@ ok($v->{timestamp} && abs($v->{timestamp} - time) < 60,
 
 $t->is_rejected(pp('/paypal', $body =~ s/7\.47/8.47/gr, body_signed => $body),
     401, 'signature_mismatch', 'paypal: body changed');
-my $good = pp('/paypal', $body);
-my %gh = map { @$_ } @{ $good->{headers} };
+# the time as signed, and one second before it (not "now - 1": signing
+# may cross a second, and that would be the signed time again)
+my $signed_at = time;
+my $good = pp('/paypal', $body, time => iso($signed_at));
 for my $h ('PAYPAL-TRANSMISSION-ID', 'PAYPAL-TRANSMISSION-TIME') {
     my $req = { %$good, headers => [ map {
-        $_->[0] eq $h ? [$h, $h =~ /TIME/ ? iso(time - 1) : 'other-id'] : $_
+        $_->[0] eq $h
+            ? [$h, $h =~ /TIME/ ? iso($signed_at - 1) : 'other-id'] : $_
     } @{ $good->{headers} } ] };
     $t->is_rejected($req, 401, 'signature_mismatch', "paypal: $h changed");
 }
