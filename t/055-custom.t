@@ -343,37 +343,10 @@ is($t->upstream_count, 11, 'only the valid requests were forwarded');
 
 # configuration errors: nginx -t fails with a clear message
 
-my $n = 0;
-
+# every location of these holds a secret
 sub try_location {
-    my ($location) = @_;
-
-    my $file = sprintf 'err%02d.conf', ++$n;
-
-    $t->write_file_expand($file, <<"EOF");
-
-%%TEST_GLOBALS%%
-
-events {
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    server {
-        listen       127.0.0.1:%%PORT_8081%%;
-
-        location / {
-            webhook_secret file:%%TESTDIR%%/other.secret;
-            $location
-            proxy_pass http://127.0.0.1:%%PORT_8082%%;
-        }
-    }
-}
-
-EOF
-
-    return $t->try_config($file);
+    $t->try_location("webhook_secret file:%%TESTDIR%%/other.secret;\n"
+                     . "            $_[0]");
 }
 
 my @errors = (

@@ -257,37 +257,7 @@ SKIP: {
 
 # configuration errors
 
-my $n = 0;
-
-sub try_location {
-    my ($location) = @_;
-
-    my $file = sprintf 'err%02d.conf', ++$n;
-
-    $t->write_file_expand($file, <<"EOF");
-
-%%TEST_GLOBALS%%
-
-events {
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    server {
-        listen       127.0.0.1:%%PORT_8081%%;
-
-        location / {
-            $location
-            proxy_pass http://127.0.0.1:%%PORT_8082%%;
-        }
-    }
-}
-
-EOF
-
-    return $t->try_config($file);
-}
+sub try_location { $t->try_location(@_) }
 
 my ($rc, $out) = try_location('webhook_verify sendgrid;');
 isnt($rc, 0, 'sendgrid without a key: nginx -t fails');

@@ -291,6 +291,40 @@ sub _nginx_args {
 
 # ($exit_code, $output) = $t->try_config([$conf]): nginx -t on the config
 
+# ($code, $output) = $t->try_location($lines): nginx -t of a configuration
+# whose only location holds $lines (then proxy_pass); for the errors a
+# location's directives can make
+
+sub try_location {
+    my ($self, $lines) = @_;
+
+    my $file = sprintf 'err%02d.conf', ++$self->{_try_location};
+
+    $self->write_file_expand($file, <<"EOF");
+
+%%TEST_GLOBALS%%
+
+events {
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    server {
+        listen       127.0.0.1:%%PORT_8081%%;
+
+        location / {
+            $lines
+            proxy_pass http://127.0.0.1:%%PORT_8082%%;
+        }
+    }
+}
+
+EOF
+
+    return $self->try_config($file);
+}
+
 sub try_config {
     my ($self, $conf) = @_;
 
