@@ -23,7 +23,7 @@ use MIME::Base64 qw(encode_base64);
 use POSIX qw(strftime);
 
 use Test::Webhook;
-use Test::Webhook::Sign qw(crc32 openssl_sign);
+use Test::Webhook::Sign qw(crc32 crc32_table openssl_sign);
 
 ###############################################################################
 
@@ -114,13 +114,8 @@ $t->run;
 
 ###############################################################################
 
-# CRC-32's table (IEEE), for forging a body to a given CRC below
-
-my @crc_table = map {
-    my $c = $_;
-    $c = ($c & 1) ? (0xEDB88320 ^ ($c >> 1)) : ($c >> 1) for 1 .. 8;
-    $c;
-} 0 .. 255;
+# CRC-32's table, for forging a body to a given CRC below
+my @crc_table = crc32_table();
 
 sub rsa_sign {
     my ($key, $msg) = @_;
@@ -268,37 +263,7 @@ is($t->upstream_count, $n0, 'paypal: replay: the forged body not forwarded');
 
 # configuration errors
 
-my $n = 0;
-
-sub try_location {
-    my ($location) = @_;
-
-    my $file = sprintf 'err%02d.conf', ++$n;
-
-    $t->write_file_expand($file, <<"EOF");
-
-%%TEST_GLOBALS%%
-
-events {
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    server {
-        listen       127.0.0.1:%%PORT_8081%%;
-
-        location / {
-            $location
-            proxy_pass http://127.0.0.1:%%PORT_8082%%;
-        }
-    }
-}
-
-EOF
-
-    return $t->try_config($file);
-}
+sub try_location { $t->try_location(@_) }
 
 my ($rc, $out) = try_location("webhook_verify paypal;
             webhook_public_key file:%%TESTDIR%%/c1.pem url=$url1;");
