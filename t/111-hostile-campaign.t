@@ -33,7 +33,7 @@ use lib "$FindBin::Bin/lib";
 
 use IO::Select;
 use IO::Socket::INET;
-use POSIX qw(WNOHANG);
+use POSIX ();
 use Storable qw(nstore retrieve);
 use Test::More;
 use Time::HiRes ();

@@ -322,8 +322,8 @@ sub presets {
                       secret => "campaign_${name}_secret_5f1c" };
     }
 
-    $p{$_}{secret} = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    $p{$_}{other} = 'whsec_' . b64('another-key-of-32-bytes-00000000')
+    @{ $p{$_} }{qw(secret other)} = ('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        'whsec_' . b64('another-key-of-32-bytes-00000000'))
         for qw(standard clerk resend);
 
     # bodies a scheme asks for
@@ -442,8 +442,8 @@ sub presets {
         },
     };
 
-    $p{$_}{secret} = 'ec', $p{$_}{other} = 'ecx' for qw(sendgrid);
-    $p{$_}{secret} = 'rsa', $p{$_}{other} = 'rsax' for qw(paypal);
+    @{ $p{sendgrid} }{qw(secret other)} = ('ec', 'ecx');
+    @{ $p{paypal} }{qw(secret other)} = ('rsa', 'rsax');
     $p{discord}{secret} = $ED_SEED;
     $p{discord}{other} = $ED_OTHER;
     $p{airtable}{secret} = b64(join '', map { chr } 0 .. 31);
